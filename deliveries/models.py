@@ -1,0 +1,138 @@
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from fleet.models import Vehicle
+
+# No 0/O or 1/I/L: codes are read out over the phone.
+TRACKING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+TRACKING_CODE_LENGTH = 12
+
+
+def generate_tracking_code() -> str:
+    """A random, non-sequential code (~59 bits of entropy), e.g. ``LT7QK2M9XHB4RZ``."""
+    return "LT" + "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_CODE_LENGTH))
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ASSIGNED = "assigned", "Assigned"
+    IN_TRANSIT = "in_transit", "In transit"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# Statuses in which a delivery occupies its vehicle.
+ACTIVE_STATUSES = (DeliveryStatus.ASSIGNED, DeliveryStatus.IN_TRANSIT)
+FINISHED_STATUSES = (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, DeliveryStatus.CANCELLED)
+
+
+class Delivery(models.Model):
+    """A parcel to carry. ``status``, ``vehicle`` and ``driver`` change only through
+    ``services.deliveries``; each change appends a ``DeliveryEvent``."""
+
+    tracking_code = models.CharField(
+        max_length=20, unique=True, default=generate_tracking_code, editable=False
+    )
+    status = models.CharField(
+        max_length=16,
+        choices=DeliveryStatus.choices,
+        default=DeliveryStatus.PENDING,
+        editable=False,
+    )
+    origin_address = models.CharField(max_length=255)
+    destination_address = models.CharField(max_length=255)
+    recipient_name = models.CharField(max_length=128)
+    recipient_phone = models.CharField(max_length=32, blank=True)
+    recipient_email = models.EmailField(blank=True)
+    weight_kg = models.DecimalField(
+        max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    scheduled_for = models.DateTimeField()
+    notes = models.TextField(blank=True)
+    failure_reason = models.TextField(blank=True)
+    vehicle = models.ForeignKey(
+        Vehicle,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+    )
+    driver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    delivered_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "deliveries"
+        indexes = [
+            models.Index(fields=["status", "scheduled_for"], name="delivery_status_sched_idx"),
+            models.Index(fields=["scheduled_for"], name="delivery_scheduled_idx"),
+            models.Index(fields=["vehicle", "status"], name="delivery_vehicle_status_idx"),
+            models.Index(fields=["driver", "status"], name="delivery_driver_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(name="delivery_weight_positive", condition=Q(weight_kg__gt=0)),
+            models.CheckConstraint(
+                name="delivery_status_valid", condition=Q(status__in=DeliveryStatus.values)
+            ),
+            # Pending deliveries carry no vehicle or driver; active ones have a vehicle.
+            models.CheckConstraint(
+                name="delivery_pending_unassigned",
+                condition=~Q(status=DeliveryStatus.PENDING)
+                | Q(vehicle__isnull=True, driver__isnull=True),
+            ),
+            models.CheckConstraint(
+                name="delivery_active_has_vehicle",
+                condition=~Q(status__in=ACTIVE_STATUSES) | Q(vehicle__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="delivery_delivered_at_iff_delivered",
+                condition=Q(status=DeliveryStatus.DELIVERED, delivered_at__isnull=False)
+                | (~Q(status=DeliveryStatus.DELIVERED) & Q(delivered_at__isnull=True)),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.tracking_code
+
+
+class DeliveryEvent(models.Model):
+    """One status change of a delivery (its creation included). Append-only."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=16, choices=DeliveryStatus.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=DeliveryStatus.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["delivery", "at"], name="event_delivery_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id}: {self.from_status or '∅'} → {self.to_status}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Delivery events are append-only.")
+        super().save(*args, **kwargs)

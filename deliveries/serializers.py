@@ -1,0 +1,113 @@
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from deliveries.models import Delivery, DeliveryEvent, DeliveryStatus
+from fleet.models import Vehicle
+from fleet.serializers import VehicleSerializer
+from users.models import User
+from users.serializers import DriverSummarySerializer, UserSummarySerializer
+
+DELIVERY_EDITABLE_FIELDS = [
+    "origin_address",
+    "destination_address",
+    "recipient_name",
+    "recipient_phone",
+    "recipient_email",
+    "weight_kg",
+    "scheduled_for",
+    "notes",
+]
+DELIVERY_READ_ONLY_FIELDS = [
+    "id",
+    "tracking_code",
+    "status",
+    "failure_reason",
+    "created_at",
+    "updated_at",
+    "delivered_at",
+]
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    vehicle = VehicleSerializer(read_only=True, allow_null=True)
+    driver = DriverSummarySerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "id",
+            "tracking_code",
+            "status",
+            *DELIVERY_EDITABLE_FIELDS,
+            "failure_reason",
+            "created_at",
+            "updated_at",
+            "delivered_at",
+            "vehicle",
+            "driver",
+        ]
+        read_only_fields = fields
+
+
+class _AssignmentFieldsMixin(serializers.Serializer):
+    # Any user may be named: the service answers ``driver_not_a_driver`` for a non-driver.
+    vehicle_id = serializers.PrimaryKeyRelatedField(
+        queryset=Vehicle.objects.all(), source="vehicle", allow_null=True, required=False
+    )
+    driver_id = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), source="driver", allow_null=True, required=False
+    )
+
+
+class DeliveryInputSerializer(_AssignmentFieldsMixin, serializers.ModelSerializer):
+    """Create or update; with ``vehicle_id`` the delivery goes through the assignment rules."""
+
+    weight_kg = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+
+    class Meta:
+        model = Delivery
+        fields = [*DELIVERY_EDITABLE_FIELDS, "vehicle_id", "driver_id"]
+
+
+class DeliveryAssignInputSerializer(_AssignmentFieldsMixin):
+    vehicle_id = serializers.PrimaryKeyRelatedField(
+        queryset=Vehicle.objects.all(), source="vehicle"
+    )
+
+
+class DeliveryFailInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000)
+
+
+class DeliveryCancelInputSerializer(DeliveryFailInputSerializer):
+    pass
+
+
+class DeliveryEventSerializer(serializers.ModelSerializer):
+    actor = UserSummarySerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = DeliveryEvent
+        fields = ["from_status", "to_status", "at", "actor", "note"]
+        read_only_fields = fields
+
+
+class TrackingEventSerializer(serializers.ModelSerializer):
+    status = serializers.ChoiceField(choices=DeliveryStatus.choices, source="to_status")
+
+    class Meta:
+        model = DeliveryEvent
+        fields = ["status", "at"]
+        read_only_fields = fields
+
+
+class TrackingSerializer(serializers.ModelSerializer):
+    """What the public may know: no names, phones, e-mails or addresses."""
+
+    events = TrackingEventSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Delivery
+        fields = ["tracking_code", "status", "scheduled_for", "delivered_at", "events"]
+        read_only_fields = fields

@@ -1,0 +1,177 @@
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from deliveries.filters import DeliveryFilter
+from deliveries.models import Delivery
+from deliveries.permissions import DeliveryAccess
+from deliveries.selectors import delivery_event_list, delivery_get_public, delivery_list
+from deliveries.serializers import (
+    DeliveryAssignInputSerializer,
+    DeliveryCancelInputSerializer,
+    DeliveryEventSerializer,
+    DeliveryFailInputSerializer,
+    DeliveryInputSerializer,
+    DeliverySerializer,
+    TrackingSerializer,
+)
+from logitrack.openapi import CONFLICT_RESPONSE
+from logitrack.viewsets import ServiceModelViewSet
+from services import deliveries as delivery_services
+
+ASSIGNMENT_ERRORS = (
+    "`400` with code `vehicle_in_maintenance`, `vehicle_out_of_service`, "
+    "`vehicle_over_capacity` or `driver_not_a_driver` when the assignment rules refuse; "
+    "`409 invalid_transition` from a status that cannot be assigned."
+)
+
+
+def _transition_doc(summary: str, request=None):
+    return extend_schema(
+        request=request,
+        responses={200: DeliverySerializer, 409: CONFLICT_RESPONSE},
+        summary=summary,
+        description="`409 invalid_transition` when the delivery's status does not allow it.",
+    )
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=DeliveryInputSerializer,
+        responses={201: DeliverySerializer},
+        description="With `vehicle_id` the new delivery is assigned. " + ASSIGNMENT_ERRORS,
+    ),
+    update=extend_schema(
+        request=DeliveryInputSerializer,
+        responses={200: DeliverySerializer, 409: CONFLICT_RESPONSE},
+        description="Only `pending`/`assigned` deliveries can be changed "
+        "(`409 delivery_not_editable`). " + ASSIGNMENT_ERRORS,
+    ),
+    partial_update=extend_schema(
+        request=DeliveryInputSerializer,
+        responses={200: DeliverySerializer, 409: CONFLICT_RESPONSE},
+        description="Only `pending`/`assigned` deliveries can be changed "
+        "(`409 delivery_not_editable`). " + ASSIGNMENT_ERRORS,
+    ),
+    destroy=extend_schema(
+        responses={204: None, 409: CONFLICT_RESPONSE},
+        description="Only `pending` or `cancelled` deliveries (`409 delivery_not_deletable`).",
+    ),
+)
+class DeliveryViewSet(ServiceModelViewSet):
+    """Deliveries. Staff see and change all; a driver sees and moves only their own."""
+
+    serializer_class = DeliverySerializer
+    input_serializer_class = DeliveryInputSerializer
+    permission_classes = [DeliveryAccess]
+    filterset_class = DeliveryFilter
+    search_fields = ["tracking_code", "recipient_name", "origin_address", "destination_address"]
+    ordering_fields = ["scheduled_for", "created_at", "status"]
+    instance_kwarg = "delivery"
+    create_service = staticmethod(delivery_services.delivery_create)
+    update_service = staticmethod(delivery_services.delivery_update)
+    delete_service = staticmethod(delivery_services.delivery_delete)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation, no user
+            return Delivery.objects.none()
+        return delivery_list(user=self.request.user)
+
+    def _validated(self, serializer_class) -> dict:
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    @extend_schema(
+        request=DeliveryAssignInputSerializer,
+        responses={200: DeliverySerializer, 409: CONFLICT_RESPONSE},
+        summary="Assign to a vehicle and driver",
+        description=ASSIGNMENT_ERRORS,
+    )
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        delivery = self.get_object()
+        data = self._validated(DeliveryAssignInputSerializer)
+        delivery = delivery_services.delivery_assign(
+            delivery=delivery,
+            vehicle=data["vehicle"],
+            driver=data.get("driver"),
+            actor=request.user,
+        )
+        return Response(self.render(delivery))
+
+    @_transition_doc("Unassign: back to pending, vehicle and driver cleared")
+    @action(detail=True, methods=["post"])
+    def unassign(self, request, pk=None):
+        delivery = delivery_services.delivery_unassign(
+            delivery=self.get_object(), actor=request.user
+        )
+        return Response(self.render(delivery))
+
+    @_transition_doc("Start: assigned → in transit")
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        delivery = delivery_services.delivery_start(delivery=self.get_object(), actor=request.user)
+        return Response(self.render(delivery))
+
+    @_transition_doc("Complete: in transit → delivered")
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        delivery = delivery_services.delivery_complete(
+            delivery=self.get_object(), actor=request.user
+        )
+        return Response(self.render(delivery))
+
+    @_transition_doc("Fail: in transit → failed", request=DeliveryFailInputSerializer)
+    @action(detail=True, methods=["post"])
+    def fail(self, request, pk=None):
+        delivery = self.get_object()
+        data = self._validated(DeliveryFailInputSerializer)
+        delivery = delivery_services.delivery_fail(
+            delivery=delivery, reason=data["reason"], actor=request.user
+        )
+        return Response(self.render(delivery))
+
+    @_transition_doc(
+        "Cancel: pending or assigned → cancelled", request=DeliveryCancelInputSerializer
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        delivery = self.get_object()
+        data = self._validated(DeliveryCancelInputSerializer)
+        delivery = delivery_services.delivery_cancel(
+            delivery=delivery, reason=data["reason"], actor=request.user
+        )
+        return Response(self.render(delivery))
+
+    @extend_schema(
+        responses={200: DeliveryEventSerializer(many=True)},
+        summary="Status history, oldest first",
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def events(self, request, pk=None):
+        events = delivery_event_list(delivery=self.get_object())
+        return Response(DeliveryEventSerializer(events, many=True).data)
+
+
+class TrackingView(generics.GenericAPIView):
+    """Public tracking: status and history only, no personal data. No sign-in needed."""
+
+    serializer_class = TrackingSerializer
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_scope = "track"
+
+    @extend_schema(
+        auth=[],
+        responses={200: TrackingSerializer, 404: OpenApiResponse(description="Unknown code.")},
+    )
+    def get(self, request, tracking_code: str):
+        delivery = delivery_get_public(tracking_code=tracking_code)
+        if delivery is None:
+            raise NotFound("No delivery has this tracking code.")
+        return Response(self.get_serializer(delivery).data)

@@ -1,0 +1,56 @@
+from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
+
+from fleet.models import MaintenanceRecord, Vehicle, normalize_plate
+from users.serializers import UserSummarySerializer
+
+VEHICLE_FIELDS = [
+    "id",
+    "plate_number",
+    "make",
+    "model",
+    "year",
+    "vehicle_type",
+    "capacity_kg",
+    "status",
+    "created_at",
+    "updated_at",
+]
+
+
+class PlateNumberField(serializers.CharField):
+    """Accepts ``"ab 123"`` and stores ``"AB123"``; uniqueness is checked on the stored form."""
+
+    def to_internal_value(self, data):
+        return normalize_plate(super().to_internal_value(data))
+
+
+class VehicleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Vehicle
+        fields = VEHICLE_FIELDS
+        read_only_fields = VEHICLE_FIELDS
+
+
+class VehicleInputSerializer(serializers.ModelSerializer):
+    plate_number = PlateNumberField(
+        max_length=16, validators=[UniqueValidator(queryset=Vehicle.objects.all())]
+    )
+
+    class Meta:
+        model = Vehicle
+        fields = ["plate_number", "make", "model", "year", "vehicle_type", "capacity_kg"]
+
+
+class MaintenanceRecordSerializer(serializers.ModelSerializer):
+    started_by = UserSummarySerializer(read_only=True, allow_null=True)
+    ended_by = UserSummarySerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = MaintenanceRecord
+        fields = ["id", "reason", "started_at", "ended_at", "started_by", "ended_by"]
+        read_only_fields = fields
+
+
+class MaintenanceStartInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000)

@@ -1,0 +1,62 @@
+"""Maps every error on the API to the contract's shape.
+
+``{"type": ..., "errors": [{"code", "detail", "attr"}]}`` comes from
+drf-standardized-errors; this module teaches it the service layer's domain errors
+(``services.exceptions``) and Django's model validation errors.
+"""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_standardized_errors import formatter, handler
+from rest_framework import exceptions
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.settings import api_settings
+
+from services.exceptions import DomainError
+
+
+class DomainAPIException(exceptions.APIException):
+    """A non-validation domain error (403, 409) carried through DRF."""
+
+    def __init__(self, error: DomainError) -> None:
+        self.status_code = error.status_code
+        super().__init__(detail=error.detail, code=error.code)
+
+
+def _as_drf(exc: Exception) -> Exception:
+    if isinstance(exc, DomainError):
+        if exc.status_code == 400:
+            key = exc.attr or api_settings.NON_FIELD_ERRORS_KEY
+            return exceptions.ValidationError({key: [ErrorDetail(exc.detail, code=exc.code)]})
+        return DomainAPIException(exc)
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            detail: Any = {
+                (api_settings.NON_FIELD_ERRORS_KEY if field == "__all__" else field): [
+                    ErrorDetail(message, code=error.code or "invalid")
+                    for error in errors
+                    for message in error.messages
+                ]
+                for field, errors in exc.error_dict.items()
+            }
+        else:
+            detail = [ErrorDetail(message, code=exc.code or "invalid") for message in exc.messages]
+        return exceptions.ValidationError(detail)
+    return exc
+
+
+class ExceptionHandler(handler.ExceptionHandler):
+    def convert_known_exceptions(self, exc: Exception) -> Exception:
+        return super().convert_known_exceptions(_as_drf(exc))
+
+
+class ExceptionFormatter(formatter.ExceptionFormatter):
+    """Adds a domain error's ``extra`` (e.g. ``tracking_codes``) to its error entry."""
+
+    def format_error_response(self, error_response):
+        data = super().format_error_response(error_response)
+        extra = getattr(self.original_exc, "extra", None)
+        if extra and data["errors"]:
+            data["errors"][0].update(extra)
+        return data

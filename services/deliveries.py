@@ -1,0 +1,270 @@
+"""Deliveries: creation, edits, assignment and every status move.
+
+Lock order, shared with ``services.fleet``: the delivery row first, then the vehicle
+row. Every write here is one transaction; a failed rule leaves nothing behind.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from deliveries.models import ACTIVE_STATUSES, Delivery, DeliveryEvent, DeliveryStatus
+from fleet.models import Vehicle, VehicleStatus
+from services.exceptions import (
+    DeliveryNotDeletable,
+    DeliveryNotEditable,
+    DriverNotADriver,
+    InvalidTransition,
+    VehicleInMaintenance,
+    VehicleOutOfService,
+    VehicleOverCapacity,
+    VehicleRequired,
+)
+from services.fleet import lock_vehicle
+from users.models import Role, User
+
+DELIVERY_EDITABLE_FIELDS = (
+    "origin_address",
+    "destination_address",
+    "recipient_name",
+    "recipient_phone",
+    "recipient_email",
+    "weight_kg",
+    "scheduled_for",
+    "notes",
+)
+
+S = DeliveryStatus
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.PENDING: frozenset({S.ASSIGNED, S.CANCELLED}),
+    S.ASSIGNED: frozenset({S.ASSIGNED, S.IN_TRANSIT, S.CANCELLED, S.PENDING}),
+    S.IN_TRANSIT: frozenset({S.DELIVERED, S.FAILED}),
+    S.DELIVERED: frozenset(),
+    S.FAILED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+EDITABLE_STATUSES = (S.PENDING, S.ASSIGNED)
+DELETABLE_STATUSES = (S.PENDING, S.CANCELLED)
+
+# Marks an argument the caller did not pass (``None`` means "clear it").
+UNSET: Any = object()
+
+
+def _lock_delivery(delivery: Delivery) -> Delivery:
+    return Delivery.objects.select_for_update().get(pk=delivery.pk)
+
+
+def _check_transition(delivery: Delivery, to_status: str) -> None:
+    if to_status not in ALLOWED_TRANSITIONS[delivery.status]:
+        raise InvalidTransition(from_status=delivery.status, to_status=to_status)
+
+
+def _record_event(
+    *, delivery: Delivery, from_status: str, actor: User | None, note: str = ""
+) -> DeliveryEvent:
+    return DeliveryEvent.objects.create(
+        delivery=delivery,
+        from_status=from_status,
+        to_status=delivery.status,
+        at=timezone.now(),
+        actor=actor,
+        note=note,
+    )
+
+
+def vehicle_load_kg(*, vehicle: Vehicle, excluding: Delivery | None = None) -> Decimal:
+    """Weight of the vehicle's ``assigned``/``in_transit`` deliveries."""
+    qs = vehicle.deliveries.filter(status__in=ACTIVE_STATUSES)
+    if excluding is not None:
+        qs = qs.exclude(pk=excluding.pk)
+    return qs.aggregate(total=Sum("weight_kg"))["total"] or Decimal("0")
+
+
+def _check_assignment(*, delivery: Delivery, vehicle: Vehicle, driver: User | None) -> None:
+    """The assignment rules; ``vehicle`` must be freshly read under its row lock."""
+    if vehicle.status == VehicleStatus.IN_MAINTENANCE:
+        raise VehicleInMaintenance(plate=vehicle.plate_number, attr="vehicle_id")
+    if vehicle.status == VehicleStatus.OUT_OF_SERVICE:
+        raise VehicleOutOfService(plate=vehicle.plate_number, attr="vehicle_id")
+    load = vehicle_load_kg(vehicle=vehicle, excluding=delivery)
+    if load + delivery.weight_kg > vehicle.capacity_kg:
+        raise VehicleOverCapacity(
+            plate=vehicle.plate_number,
+            capacity=vehicle.capacity_kg,
+            load=load,
+            weight=delivery.weight_kg,
+            attr="vehicle_id",
+        )
+    if driver is not None and (driver.role != Role.DRIVER or not driver.is_active):
+        raise DriverNotADriver(username=driver.username, attr="driver_id")
+
+
+@transaction.atomic
+def delivery_assign(
+    *,
+    delivery: Delivery,
+    vehicle: Vehicle,
+    driver: User | None,
+    actor: User | None,
+    note: str = "",
+) -> Delivery:
+    """Assigns (or reassigns) a ``pending``/``assigned`` delivery to a vehicle and driver.
+
+    Locks the delivery row, then the vehicle row, and checks the assignment rules
+    against the locked vehicle, so a concurrent ``vehicle_start_maintenance`` either
+    sees this delivery or is seen by it. Returns the fresh delivery.
+    """
+    locked = _lock_delivery(delivery)
+    _check_transition(locked, S.ASSIGNED)
+    locked_vehicle = lock_vehicle(vehicle)
+    _check_assignment(delivery=locked, vehicle=locked_vehicle, driver=driver)
+    from_status = locked.status
+    locked.vehicle = locked_vehicle
+    locked.driver = driver
+    locked.status = S.ASSIGNED
+    locked.save(update_fields=["vehicle", "driver", "status", "updated_at"])
+    _record_event(
+        delivery=locked,
+        from_status=from_status,
+        actor=actor,
+        note=note
+        or f"Assigned to {locked_vehicle.plate_number}"
+        + (f" with {driver.username}" if driver else ""),
+    )
+    return locked
+
+
+@transaction.atomic
+def delivery_create(
+    *,
+    actor: User | None,
+    vehicle: Vehicle | None = None,
+    driver: User | None = None,
+    **fields: Any,
+) -> Delivery:
+    """Creates a ``pending`` delivery (one event); with a vehicle it is then assigned."""
+    if vehicle is None and driver is not None:
+        raise VehicleRequired(attr="vehicle_id")
+    delivery = Delivery(
+        **{name: fields[name] for name in DELIVERY_EDITABLE_FIELDS if name in fields}
+    )
+    delivery.full_clean()
+    delivery.save()
+    _record_event(delivery=delivery, from_status="", actor=actor, note="Created")
+    if vehicle is not None:
+        delivery = delivery_assign(delivery=delivery, vehicle=vehicle, driver=driver, actor=actor)
+    return delivery
+
+
+@transaction.atomic
+def delivery_update(
+    *,
+    delivery: Delivery,
+    actor: User | None,
+    vehicle: Vehicle | None = UNSET,
+    driver: User | None = UNSET,
+    **fields: Any,
+) -> Delivery:
+    """Edits a ``pending``/``assigned`` delivery.
+
+    Passing ``vehicle`` assigns through ``delivery_assign`` (``None`` unassigns); a new
+    weight on an assigned delivery is checked against its vehicle's capacity again.
+    Locks the delivery row, then (when assigning) the vehicle row.
+    """
+    locked = _lock_delivery(delivery)
+    if locked.status not in EDITABLE_STATUSES:
+        raise DeliveryNotEditable(status=locked.status)
+    old_weight = locked.weight_kg
+    for name in DELIVERY_EDITABLE_FIELDS:
+        if name in fields:
+            setattr(locked, name, fields[name])
+    locked.full_clean()
+    locked.save()
+
+    if vehicle is UNSET and driver is UNSET:
+        if locked.status == S.ASSIGNED and locked.weight_kg != old_weight:
+            # Same assignment, new weight: the rules are checked again, no status event.
+            _check_assignment(
+                delivery=locked, vehicle=lock_vehicle(locked.vehicle), driver=locked.driver
+            )
+        return locked
+    if vehicle is None:
+        if driver not in (UNSET, None):
+            raise VehicleRequired(attr="vehicle_id")
+        return (
+            delivery_unassign(delivery=locked, actor=actor)
+            if locked.status == S.ASSIGNED
+            else locked
+        )
+    target_vehicle = locked.vehicle if vehicle is UNSET else vehicle
+    if target_vehicle is None:
+        raise VehicleRequired(attr="vehicle_id")
+    target_driver = locked.driver if driver is UNSET else driver
+    return delivery_assign(
+        delivery=locked, vehicle=target_vehicle, driver=target_driver, actor=actor
+    )
+
+
+@transaction.atomic
+def delivery_delete(*, delivery: Delivery, actor: User | None) -> None:
+    """Deletes a ``pending`` or ``cancelled`` delivery with its history; otherwise ``409``."""
+    locked = _lock_delivery(delivery)
+    if locked.status not in DELETABLE_STATUSES:
+        raise DeliveryNotDeletable(status=locked.status)
+    locked.delete()
+
+
+def _move(
+    *, delivery: Delivery, to_status: str, actor: User | None, note: str = "", **changes: Any
+) -> Delivery:
+    locked = _lock_delivery(delivery)
+    _check_transition(locked, to_status)
+    from_status = locked.status
+    locked.status = to_status
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=["status", "updated_at", *changes])
+    _record_event(delivery=locked, from_status=from_status, actor=actor, note=note)
+    return locked
+
+
+@transaction.atomic
+def delivery_unassign(*, delivery: Delivery, actor: User | None) -> Delivery:
+    """``assigned`` → ``pending``; vehicle and driver are cleared. Locks the delivery."""
+    return _move(
+        delivery=delivery,
+        to_status=S.PENDING,
+        actor=actor,
+        note="Unassigned",
+        vehicle=None,
+        driver=None,
+    )
+
+
+@transaction.atomic
+def delivery_start(*, delivery: Delivery, actor: User | None) -> Delivery:
+    """``assigned`` → ``in_transit``. Locks the delivery."""
+    return _move(delivery=delivery, to_status=S.IN_TRANSIT, actor=actor)
+
+
+@transaction.atomic
+def delivery_complete(*, delivery: Delivery, actor: User | None) -> Delivery:
+    """``in_transit`` → ``delivered`` with ``delivered_at`` set. Locks the delivery."""
+    return _move(delivery=delivery, to_status=S.DELIVERED, actor=actor, delivered_at=timezone.now())
+
+
+@transaction.atomic
+def delivery_fail(*, delivery: Delivery, reason: str, actor: User | None) -> Delivery:
+    """``in_transit`` → ``failed``; the reason is kept on the delivery. Locks the delivery."""
+    return _move(
+        delivery=delivery, to_status=S.FAILED, actor=actor, note=reason, failure_reason=reason
+    )
+
+
+@transaction.atomic
+def delivery_cancel(*, delivery: Delivery, reason: str, actor: User | None) -> Delivery:
+    """``pending``/``assigned`` → ``cancelled``. Locks the delivery."""
+    return _move(delivery=delivery, to_status=S.CANCELLED, actor=actor, note=reason)

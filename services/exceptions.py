@@ -1,0 +1,130 @@
+"""Domain errors raised by the service layer.
+
+Each carries a machine-readable ``code`` and the HTTP status it maps to; the API's
+exception handler (``logitrack.exception_handler``) turns them into the error
+shape of the API contract. Services never raise DRF exceptions.
+"""
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every rule violation; subclasses set ``code``, ``status_code`` and ``message``."""
+
+    code = "domain_error"
+    status_code = 400
+    message = "The request breaks a rule."
+
+    def __init__(
+        self, *, attr: str | None = None, extra: dict[str, Any] | None = None, **params: Any
+    ) -> None:
+        """``params`` fill the ``message`` template; ``extra`` is added to the error body."""
+        self.detail = self.message.format(**params)
+        self.attr = attr
+        self.extra = extra or {}
+        super().__init__(self.detail)
+
+
+class RuleViolation(DomainError):
+    """Input that breaks a business rule: ``400 validation_error``."""
+
+    status_code = 400
+
+
+class Conflict(DomainError):
+    """A request that the current state of a resource does not allow: ``409``."""
+
+    status_code = 409
+
+
+class Forbidden(DomainError):
+    """An action the acting user's role may not take: ``403``."""
+
+    status_code = 403
+
+
+# Assignment rules -----------------------------------------------------------------
+
+
+class VehicleInMaintenance(RuleViolation):
+    code = "vehicle_in_maintenance"
+    message = "Vehicle {plate} is in maintenance."
+
+
+class VehicleOutOfService(RuleViolation):
+    code = "vehicle_out_of_service"
+    message = "Vehicle {plate} is out of service."
+
+
+class VehicleOverCapacity(RuleViolation):
+    code = "vehicle_over_capacity"
+    message = (
+        "Vehicle {plate} can carry {capacity} kg; it already carries {load} kg "
+        "and this delivery weighs {weight} kg."
+    )
+
+
+class DriverNotADriver(RuleViolation):
+    code = "driver_not_a_driver"
+    message = "User {username} is not an active driver."
+
+
+# State conflicts ------------------------------------------------------------------
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+    message = "A delivery cannot go from {from_status} to {to_status}."
+
+
+class VehicleHasActiveDeliveries(Conflict):
+    code = "vehicle_has_active_deliveries"
+    message = "Vehicle {plate} has active deliveries: {codes}."
+
+
+class VehicleNotInMaintenance(Conflict):
+    code = "vehicle_not_in_maintenance"
+    message = "Vehicle {plate} is not in maintenance."
+
+
+class VehicleAlreadyInMaintenance(Conflict):
+    code = "vehicle_already_in_maintenance"
+    message = "Vehicle {plate} is already in maintenance."
+
+
+class VehicleHasDeliveries(Conflict):
+    code = "vehicle_has_deliveries"
+    message = "Vehicle {plate} has deliveries on record and cannot be deleted."
+
+
+class DeliveryNotEditable(Conflict):
+    code = "delivery_not_editable"
+    message = "A delivery that is {status} can no longer be changed."
+
+
+class DeliveryNotDeletable(Conflict):
+    code = "delivery_not_deletable"
+    message = "Only pending or cancelled deliveries can be deleted; this one is {status}."
+
+
+class UserHasDeliveries(Conflict):
+    code = "user_has_deliveries"
+    message = "User {username} has deliveries on record; deactivate the user instead."
+
+
+# Role limits ----------------------------------------------------------------------
+
+
+class AdminAccountProtected(Forbidden):
+    code = "admin_account_protected"
+    message = "Only an admin may create, change or delete admin accounts."
+
+
+class VehicleRequired(RuleViolation):
+    code = "vehicle_required"
+    message = "A driver can only be given together with a vehicle."
+
+
+class DriverHasActiveDeliveries(Conflict):
+    code = "driver_has_active_deliveries"
+    message = "User {username} still has active deliveries: {codes}."

@@ -1,0 +1,64 @@
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.db import models
+from django.db.models import Q
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    DISPATCHER = "dispatcher", "Dispatcher"
+    DRIVER = "driver", "Driver"
+
+
+STAFF_ROLES = frozenset({Role.ADMIN, Role.DISPATCHER})
+
+
+class UserManager(DjangoUserManager):
+    def create_user(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", Role.DRIVER)
+        return super().create_user(username, email, password, **extra_fields)
+
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields["role"] = Role.ADMIN
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A LogiTrack account. ``role`` is the source of truth: ``is_staff`` and
+    ``is_superuser`` are derived from it on every save, and the database refuses
+    a row where they disagree."""
+
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.DRIVER)
+    phone = models.CharField(max_length=32, blank=True)
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["username"]
+        indexes = [models.Index(fields=["role", "is_active"], name="user_role_active_idx")]
+        constraints = [
+            models.CheckConstraint(
+                name="user_role_matches_flags",
+                condition=(
+                    Q(role=Role.ADMIN, is_staff=True, is_superuser=True)
+                    | Q(role=Role.DISPATCHER, is_staff=True, is_superuser=False)
+                    | Q(role=Role.DRIVER, is_staff=False, is_superuser=False)
+                ),
+            )
+        ]
+
+    def save(self, *args, **kwargs):
+        self.sync_flags_with_role()
+        super().save(*args, **kwargs)
+
+    def sync_flags_with_role(self) -> None:
+        self.is_staff = self.role in STAFF_ROLES
+        self.is_superuser = self.role == Role.ADMIN
+
+    @property
+    def is_driver(self) -> bool:
+        return self.role == Role.DRIVER
+
+    @property
+    def is_dispatcher_or_admin(self) -> bool:
+        return self.role in STAFF_ROLES

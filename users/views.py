@@ -1,0 +1,98 @@
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework_simplejwt import views as jwt_views
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from logitrack.openapi import CONFLICT_RESPONSE
+from logitrack.permissions import IsStaff
+from logitrack.viewsets import ServiceModelViewSet
+from services.users import user_create, user_delete, user_update
+from users.filters import UserFilter
+from users.selectors import user_list
+from users.serializers import (
+    LogoutInputSerializer,
+    UserInputSerializer,
+    UserSerializer,
+    UserUpdateInputSerializer,
+)
+
+
+@extend_schema_view(
+    create=extend_schema(request=UserInputSerializer, responses={201: UserSerializer}),
+    update=extend_schema(
+        request=UserUpdateInputSerializer,
+        responses={200: UserSerializer, 409: CONFLICT_RESPONSE},
+    ),
+    partial_update=extend_schema(
+        request=UserUpdateInputSerializer,
+        responses={200: UserSerializer, 409: CONFLICT_RESPONSE},
+    ),
+    destroy=extend_schema(responses={204: None, 409: CONFLICT_RESPONSE}),
+)
+class UserViewSet(ServiceModelViewSet):
+    """Accounts. Staff only; only admins may create, change or delete admins."""
+
+    serializer_class = UserSerializer
+    permission_classes = [IsStaff]
+    filterset_class = UserFilter
+    search_fields = ["username", "email", "first_name", "last_name", "phone"]
+    ordering_fields = ["username", "date_joined", "role"]
+    instance_kwarg = "user"
+    create_service = staticmethod(user_create)
+    update_service = staticmethod(user_update)
+    delete_service = staticmethod(user_delete)
+
+    def get_queryset(self):
+        return user_list()
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return UserUpdateInputSerializer
+        if self.action == "create":
+            return UserInputSerializer
+        return UserSerializer
+
+
+class MeView(generics.RetrieveAPIView):
+    """The signed-in user."""
+
+    serializer_class = UserSerializer
+
+    def get_object(self):
+        return self.request.user
+
+
+class TokenObtainPairView(jwt_views.TokenObtainPairView):
+    """Sign in: username and password for an access token (≤ 15 min) and a refresh token."""
+
+    throttle_scope = "auth"
+
+
+class TokenRefreshView(jwt_views.TokenRefreshView):
+    """A new access token and a new refresh token; the refresh token sent is blacklisted."""
+
+    throttle_scope = "auth"
+
+
+class LogoutView(generics.GenericAPIView):
+    """Blacklists the refresh token: it can no longer be used to get tokens."""
+
+    serializer_class = LogoutInputSerializer
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={205: OpenApiResponse(description="Signed out.")})
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            token = RefreshToken(serializer.validated_data["refresh"])
+        except TokenError as exc:
+            raise InvalidToken(exc.args[0]) from exc
+        if str(token.get(api_settings.USER_ID_CLAIM)) != str(request.user.pk):
+            raise InvalidToken("The refresh token belongs to another user.")
+        token.blacklist()
+        return Response(status=status.HTTP_205_RESET_CONTENT)
