@@ -41,7 +41,7 @@ class Delivery(models.Model):
     )
     status = models.CharField(
         max_length=16,
-        choices=DeliveryStatus.choices,
+        choices=DeliveryStatus,
         default=DeliveryStatus.PENDING,
         editable=False,
     )
@@ -113,8 +113,8 @@ class DeliveryEvent(models.Model):
     """One status change of a delivery (its creation included). Append-only."""
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(max_length=16, choices=DeliveryStatus.choices, blank=True)
-    to_status = models.CharField(max_length=16, choices=DeliveryStatus.choices)
+    from_status = models.CharField(max_length=16, choices=DeliveryStatus, blank=True)
+    to_status = models.CharField(max_length=16, choices=DeliveryStatus)
     at = models.DateTimeField()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -35,13 +35,13 @@ class Vehicle(models.Model):
     year = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1950), MaxValueValidator(2100)]
     )
-    vehicle_type = models.CharField(max_length=16, choices=VehicleType.choices)
+    vehicle_type = models.CharField(max_length=16, choices=VehicleType)
     capacity_kg = models.DecimalField(
         max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
     )
     status = models.CharField(
         max_length=16,
-        choices=VehicleStatus.choices,
+        choices=VehicleStatus,
         default=VehicleStatus.AVAILABLE,
         editable=False,
     )

@@ -28,7 +28,7 @@ class User(AbstractUser):
     ``is_superuser`` are derived from it on every save, and the database refuses
     a row where they disagree."""
 
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.DRIVER)
+    role = models.CharField(max_length=16, choices=Role, default=Role.DRIVER)
     phone = models.CharField(max_length=32, blank=True)
 
     objects = UserManager()

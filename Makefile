@@ -1,0 +1,52 @@
+# LogiTrack: `make run` serves the API on embedded defaults, `make test` runs the suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+MANAGE := $(BIN)/python manage.py
+
+.PHONY: help install run test lint migrate seed check clean
+
+help:
+	@echo "make run   - install, migrate, seed demo data and serve on http://127.0.0.1:$(PORT)"
+	@echo "make test  - run the test suite"
+	@echo "make lint  - ruff, migrations check, OpenAPI schema validation"
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(BIN)/.installed
+
+# The embedded quickstart runs with DJANGO_DEBUG on unless the environment says otherwise.
+run seed migrate: export DJANGO_DEBUG ?= 1
+
+migrate: install
+	$(MANAGE) migrate --noinput
+
+seed: migrate
+	$(MANAGE) seed_demo
+
+run: seed
+	@echo
+	@echo "LogiTrack is starting on http://127.0.0.1:$(PORT)"
+	@echo "  Swagger UI  http://127.0.0.1:$(PORT)/api/docs/"
+	@echo "  ReDoc       http://127.0.0.1:$(PORT)/api/redoc/"
+	@echo "  Admin       http://127.0.0.1:$(PORT)/admin/"
+	@echo "  Demo users  admin / logitrack-admin, dispatcher / logitrack-dispatcher,"
+	@echo "              driver1 / logitrack-driver"
+	@echo
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DJANGO_DEBUG=1 $(MANAGE) makemigrations --check --dry-run
+	DJANGO_DEBUG=1 $(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
