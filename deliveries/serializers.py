@@ -5,28 +5,9 @@ from rest_framework import serializers
 from deliveries.models import Delivery, DeliveryEvent, DeliveryStatus
 from fleet.models import Vehicle
 from fleet.serializers import VehicleSerializer
+from services.deliveries import DELIVERY_EDITABLE_FIELDS
 from users.models import User
 from users.serializers import DriverSummarySerializer, UserSummarySerializer
-
-DELIVERY_EDITABLE_FIELDS = [
-    "origin_address",
-    "destination_address",
-    "recipient_name",
-    "recipient_phone",
-    "recipient_email",
-    "weight_kg",
-    "scheduled_for",
-    "notes",
-]
-DELIVERY_READ_ONLY_FIELDS = [
-    "id",
-    "tracking_code",
-    "status",
-    "failure_reason",
-    "created_at",
-    "updated_at",
-    "delivered_at",
-]
 
 
 class DeliverySerializer(serializers.ModelSerializer):

@@ -2,6 +2,7 @@ from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from fleet.models import MaintenanceRecord, Vehicle, normalize_plate
+from services.fleet import VEHICLE_EDITABLE_FIELDS
 from users.serializers import UserSummarySerializer
 
 VEHICLE_FIELDS = [
@@ -39,7 +40,7 @@ class VehicleInputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Vehicle
-        fields = ["plate_number", "make", "model", "year", "vehicle_type", "capacity_kg"]
+        fields = list(VEHICLE_EDITABLE_FIELDS)
 
 
 class MaintenanceRecordSerializer(serializers.ModelSerializer):

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_standardized_errors import formatter, handler
+from drf_standardized_errors.types import VALIDATION_ERROR
 from rest_framework import exceptions
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.settings import api_settings
@@ -52,7 +53,13 @@ class ExceptionHandler(handler.ExceptionHandler):
 
 
 class ExceptionFormatter(formatter.ExceptionFormatter):
-    """Adds a domain error's ``extra`` (e.g. ``tracking_codes``) to its error entry."""
+    """Every 400 is a ``validation_error`` (a malformed body included); a domain
+    error's ``extra`` (e.g. ``tracking_codes``) is added to its error entry."""
+
+    def get_error_type(self):
+        if self.exc.status_code == 400:
+            return VALIDATION_ERROR
+        return super().get_error_type()
 
     def format_error_response(self, error_response):
         data = super().format_error_response(error_response)

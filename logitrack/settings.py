@@ -79,7 +79,7 @@ WSGI_APPLICATION = "logitrack.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "logitrack" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -1,25 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.utils import extend_schema
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
-from rest_framework_simplejwt.authentication import JWTAuthentication
 
-from logitrack import health
-from logitrack.permissions import IsStaffOrDocsPublic
+from logitrack import docs, health
 
 admin.site.site_header = "LogiTrack fleet administration"
 admin.site.site_title = "LogiTrack admin"
 admin.site.index_title = "Fleet and deliveries"
-
-# Staff who signed in to the Django admin can read the docs with their session.
-DOCS = {
-    "permission_classes": [IsStaffOrDocsPublic],
-    "authentication_classes": [JWTAuthentication, SessionAuthentication],
-}
 
 api_v1 = [
     path("", include("users.urls")),
@@ -41,9 +31,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/live/", health.live, name="health-live"),
     path("health/ready/", health.ready, name="health-ready"),
-    path("api/schema/", SpectacularAPIView.as_view(**DOCS), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", **DOCS), name="docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema", **DOCS), name="redoc"),
+    path("api/schema/", docs.SchemaView.as_view(), name="schema"),
+    path("api/docs/", docs.SwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/redoc/", docs.RedocView.as_view(url_name="schema"), name="redoc"),
     path("api/v1/", include(api_v1)),
     re_path(r"^api/", api_not_found),
 ]

@@ -51,6 +51,11 @@ class User(AbstractUser):
         self.sync_flags_with_role()
         super().save(*args, **kwargs)
 
+    def clean(self) -> None:
+        super().clean()
+        # Before validate_constraints, which checks the flags against the role.
+        self.sync_flags_with_role()
+
     def sync_flags_with_role(self) -> None:
         self.is_staff = self.role in STAFF_ROLES
         self.is_superuser = self.role == Role.ADMIN
