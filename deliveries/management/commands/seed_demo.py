@@ -1,0 +1,94 @@
+"""``manage.py seed_demo``: a demo data set to try LogiTrack with."""
+
+import argparse
+import sys
+import time
+
+from django.core.management.base import BaseCommand
+from tqdm import tqdm
+
+from services.demo import (
+    DEMO_ADMIN_PASSWORD,
+    DEMO_ADMIN_USERNAME,
+    DEMO_DISPATCHER_PASSWORD,
+    DEMO_DISPATCHER_USERNAME,
+    DEMO_DRIVER_PASSWORD,
+    DEMO_DRIVER_USERNAME_PREFIX,
+    demo_seed,
+)
+
+
+def _count(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, not {value!r}")
+    return number
+
+
+class Command(BaseCommand):
+    help = (
+        "Creates demo users, vehicles and deliveries. Idempotent: running it again "
+        "creates nothing new; larger counts top the data set up."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--vehicles", type=_count, default=20, help="default: 20")
+        parser.add_argument("--deliveries", type=_count, default=200, help="default: 200")
+        parser.add_argument("--drivers", type=_count, default=10, help="default: 10")
+        parser.add_argument(
+            "--no-progress", action="store_true", help="no progress bar (none off a terminal)"
+        )
+
+    def handle(self, *args, vehicles, deliveries, drivers, no_progress, **options):
+        started = time.monotonic()
+        show_progress = not no_progress and sys.stderr.isatty()
+        bars: dict[str, tqdm] = {}
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            bar = bars.get(stage)
+            if bar is None:
+                bar = bars[stage] = tqdm(
+                    desc=stage.capitalize(),
+                    total=total,
+                    unit=f" {stage}",
+                    disable=not show_progress,
+                    file=sys.stderr,
+                )
+            bar.update(done - bar.n)
+            if done >= total:
+                bar.close()
+
+        try:
+            result = demo_seed(
+                vehicles=vehicles, drivers=drivers, deliveries=deliveries, on_progress=on_progress
+            )
+        finally:
+            for bar in bars.values():
+                bar.close()
+        elapsed = time.monotonic() - started
+
+        def by_status(counts: dict[str, int]) -> str:
+            return ", ".join(f"{status} {n}" for status, n in sorted(counts.items())) or "none"
+
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready in {elapsed:.1f} s.")
+            + f"\n  Users created: {result.users_created}"
+            + f"\n  Vehicles created: {result.vehicles_created}"
+            + f" (demo fleet: {by_status(result.vehicles_by_status)})"
+            + f"\n  Deliveries created: {result.deliveries_created}"
+            + f" with {result.events_created} events"
+            + f" (demo deliveries: {result.demo_deliveries})"
+            + f"\n  All deliveries: {by_status(result.deliveries_by_status)}"
+            + "\nDemo sign-in (username / password):"
+            + f"\n  {DEMO_ADMIN_USERNAME} / {DEMO_ADMIN_PASSWORD}"
+            + f"\n  {DEMO_DISPATCHER_USERNAME} / {DEMO_DISPATCHER_PASSWORD}"
+            + (
+                f"\n  {DEMO_DRIVER_USERNAME_PREFIX}1 … {DEMO_DRIVER_USERNAME_PREFIX}{drivers}"
+                f" / {DEMO_DRIVER_PASSWORD}"
+                if drivers
+                else ""
+            )
+        )

@@ -1,0 +1,332 @@
+import datetime as dt
+import io
+import re
+from collections import defaultdict
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.utils import timezone
+
+from deliveries.models import (
+    ACTIVE_STATUSES,
+    TRACKING_ALPHABET,
+    TRACKING_CODE_LENGTH,
+    Delivery,
+    DeliveryEvent,
+    DeliveryStatus,
+    generate_tracking_code,
+)
+from deliveries.tests.factories import DeliveryFactory
+from fleet.models import MaintenanceRecord, Vehicle, VehicleStatus
+from fleet.tests.factories import VehicleFactory
+from services.deliveries import ALLOWED_TRANSITIONS
+from users.models import Role, User
+from users.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+SMALL = {"vehicles": 10, "drivers": 3, "deliveries": 60}
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def seed(*, vehicles, drivers, deliveries, progress=False):
+    out = io.StringIO()
+    args = [f"--vehicles={vehicles}", f"--drivers={drivers}", f"--deliveries={deliveries}"]
+    if not progress:
+        args.append("--no-progress")
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def row_counts():
+    return {
+        model.__name__: model.objects.count()
+        for model in (User, Vehicle, MaintenanceRecord, Delivery, DeliveryEvent)
+    }
+
+
+def demo_plates(count):
+    return [f"DEMO{n:04d}" for n in range(1, count + 1)]
+
+
+def assert_assignment_rules_hold():
+    active = Delivery.objects.filter(status__in=ACTIVE_STATUSES)
+    assert not active.filter(vehicle__isnull=True).exists()
+    assert not active.exclude(vehicle__status=VehicleStatus.AVAILABLE).exists()
+    loads = Vehicle.objects.annotate(
+        load=Sum("deliveries__weight_kg", filter=Q(deliveries__status__in=ACTIVE_STATUSES))
+    )
+    assert not loads.filter(load__gt=F("capacity_kg")).exists()
+    assert (
+        not Delivery.objects.filter(driver__isnull=False)
+        .exclude(driver__role=Role.DRIVER, driver__is_active=True)
+        .exists()
+    )
+    assert (
+        not Delivery.objects.filter(status=DeliveryStatus.PENDING)
+        .filter(Q(vehicle__isnull=False) | Q(driver__isnull=False))
+        .exists()
+    )
+    assert not Delivery.objects.filter(weight_kg__lte=0).exists()
+
+
+def assert_outcomes_recorded():
+    delivered = Delivery.objects.filter(status=DeliveryStatus.DELIVERED)
+    assert not delivered.filter(delivered_at__isnull=True).exists()
+    assert (
+        not Delivery.objects.exclude(status=DeliveryStatus.DELIVERED)
+        .filter(delivered_at__isnull=False)
+        .exists()
+    )
+    assert not Delivery.objects.filter(status=DeliveryStatus.FAILED, failure_reason="").exists()
+
+
+def assert_histories_match_statuses():
+    creations = Delivery.objects.annotate(
+        n=Count("events", filter=Q(events__from_status="", events__to_status="pending"))
+    )
+    assert not creations.exclude(n=1).exists()
+
+    events = DeliveryEvent.objects.filter(delivery=OuterRef("pk"))
+    with_ends = Delivery.objects.annotate(
+        first_from=Subquery(events.order_by("at", "id").values("from_status")[:1]),
+        last_to=Subquery(events.order_by("-at", "-id").values("to_status")[:1]),
+        delivered_event_at=Subquery(
+            events.filter(to_status=DeliveryStatus.DELIVERED).values("at")[:1]
+        ),
+    )
+    assert not with_ends.exclude(first_from="").exists()
+    assert not with_ends.exclude(last_to=F("status")).exists()
+    assert (
+        not with_ends.filter(status=DeliveryStatus.DELIVERED)
+        .exclude(delivered_at=F("delivered_event_at"))
+        .exists()
+    )
+
+    # Each event starts where the previous one ended, by an allowed move, later in time.
+    histories = defaultdict(list)
+    for delivery_id, from_status, to_status, at in DeliveryEvent.objects.order_by(
+        "delivery_id", "at", "id"
+    ).values_list("delivery_id", "from_status", "to_status", "at"):
+        histories[delivery_id].append((from_status, to_status, at))
+    assert len(histories) == Delivery.objects.count()
+    for history in histories.values():
+        previous_status, previous_at = "", None
+        for from_status, to_status, at in history:
+            assert from_status == previous_status
+            if from_status:
+                assert to_status in ALLOWED_TRANSITIONS[from_status]
+                assert at > previous_at
+            previous_status, previous_at = to_status, at
+
+
+def test_creates_the_demo_accounts_with_working_passwords():
+    seed(**SMALL)
+
+    admin = User.objects.get(username="admin")
+    assert admin.role == Role.ADMIN
+    assert admin.is_superuser
+    assert admin.check_password("logitrack-admin")
+    dispatcher = User.objects.get(username="dispatcher")
+    assert dispatcher.role == Role.DISPATCHER
+    assert dispatcher.is_staff
+    assert not dispatcher.is_superuser
+    assert dispatcher.check_password("logitrack-dispatcher")
+    drivers = User.objects.filter(username__startswith="driver").order_by("username")
+    assert [d.username for d in drivers] == ["driver1", "driver2", "driver3"]
+    for driver in drivers:
+        assert driver.role == Role.DRIVER
+        assert driver.is_active
+        assert not driver.is_staff
+        assert driver.check_password("logitrack-driver")
+
+
+def test_every_delivery_status_is_present():
+    seed(**SMALL)
+
+    present = set(Delivery.objects.values_list("status", flat=True).distinct())
+    assert present == set(DeliveryStatus.values)
+    assert Delivery.objects.count() == SMALL["deliveries"]
+
+
+def test_fleet_mixes_vehicle_types_with_some_off_the_road():
+    seed(**SMALL)
+
+    vehicles = Vehicle.objects.all()
+    assert sorted(v.plate_number for v in vehicles) == demo_plates(SMALL["vehicles"])
+    assert vehicles.values("vehicle_type").distinct().count() > 1
+    assert vehicles.values("capacity_kg").distinct().count() > 1
+    assert vehicles.filter(status=VehicleStatus.OUT_OF_SERVICE).exists()
+    in_maintenance = vehicles.filter(status=VehicleStatus.IN_MAINTENANCE)
+    assert in_maintenance.exists()
+    open_records = Count("maintenance_records", filter=Q(maintenance_records__ended_at=None))
+    assert not in_maintenance.annotate(n=open_records).exclude(n=1).exists()
+    others = vehicles.exclude(status=VehicleStatus.IN_MAINTENANCE)
+    assert not others.annotate(n=open_records).exclude(n=0).exists()
+
+
+def test_data_keeps_every_assignment_rule():
+    seed(**SMALL)
+
+    assert_assignment_rules_hold()
+    assert_outcomes_recorded()
+    assert not Delivery.objects.filter(status__in=ACTIVE_STATUSES, driver__isnull=True).exists()
+
+
+def test_every_delivery_has_a_history_ending_in_its_status():
+    seed(**SMALL)
+
+    assert_histories_match_statuses()
+
+
+def test_times_are_spread_over_two_years_up_to_weeks_ahead():
+    seed(**SMALL)
+    now = timezone.now()
+
+    deliveries = Delivery.objects.all()
+    assert not deliveries.filter(created_at__gte=F("scheduled_for")).exists()
+    assert not deliveries.filter(created_at__gt=now).exists()
+    assert not DeliveryEvent.objects.filter(at__gt=now).exists()
+    assert not deliveries.filter(scheduled_for__lt=now - dt.timedelta(days=731)).exists()
+    assert not deliveries.filter(scheduled_for__gt=now + dt.timedelta(days=22)).exists()
+    assert deliveries.filter(scheduled_for__lt=now - dt.timedelta(days=365)).exists()
+    assert deliveries.filter(scheduled_for__gt=now).exists()
+    assert deliveries.values("recipient_name").distinct().count() > SMALL["deliveries"] // 2
+    assert deliveries.values("weight_kg").distinct().count() > SMALL["deliveries"] // 2
+
+
+def test_tracking_codes_look_like_generated_ones():
+    seed(**SMALL)
+
+    sample = generate_tracking_code()
+    prefix = sample[: len(sample) - TRACKING_CODE_LENGTH]
+    pattern = re.compile(f"{re.escape(prefix)}[{TRACKING_ALPHABET}]{{{TRACKING_CODE_LENGTH}}}")
+    codes = list(Delivery.objects.values_list("tracking_code", flat=True))
+    assert all(pattern.fullmatch(code) for code in codes)
+    assert len(set(codes)) == len(codes)
+
+
+def test_running_twice_creates_nothing_new():
+    seed(**SMALL)
+    before = row_counts()
+
+    output = seed(**SMALL)
+
+    assert row_counts() == before
+    assert "Deliveries created: 0" in output
+
+
+def test_smaller_counts_create_nothing():
+    seed(**SMALL)
+    before = row_counts()
+
+    seed(vehicles=2, drivers=1, deliveries=5)
+
+    assert row_counts() == before
+
+
+def test_larger_counts_top_the_data_set_up():
+    seed(**SMALL)
+
+    seed(vehicles=14, drivers=5, deliveries=90)
+
+    assert sorted(Vehicle.objects.values_list("plate_number", flat=True)) == demo_plates(14)
+    assert set(User.objects.filter(role=Role.DRIVER).values_list("username", flat=True)) == {
+        f"driver{n}" for n in range(1, 6)
+    }
+    assert User.objects.count() == 2 + 5
+    assert Delivery.objects.count() == 90
+    assert_assignment_rules_hold()
+    assert_outcomes_recorded()
+    assert_histories_match_statuses()
+
+
+def test_rules_hold_around_data_already_there():
+    tight_van = VehicleFactory(plate_number="DEMO0002", capacity_kg="50.00")
+    earlier = DeliveryFactory(assigned=True, vehicle=tight_van, weight_kg="45.00")
+    VehicleFactory(plate_number="DEMO0003", in_maintenance=True)
+    UserFactory(username="driver1", inactive=True)
+
+    seed(**SMALL)
+
+    assert_assignment_rules_hold()
+    assert not Delivery.objects.filter(driver__username="driver1").exists()
+    assert Delivery.objects.exclude(pk=earlier.pk).count() == SMALL["deliveries"]
+    assert Delivery.objects.filter(status__in=ACTIVE_STATUSES).exclude(pk=earlier.pk).exists()
+
+
+def test_works_without_vehicles_or_drivers():
+    seed(vehicles=0, drivers=0, deliveries=20)
+
+    assert Delivery.objects.count() == 20
+    assert not Delivery.objects.filter(status__in=ACTIVE_STATUSES).exists()
+    assert_assignment_rules_hold()
+    assert_outcomes_recorded()
+    assert_histories_match_statuses()
+
+
+def test_runs_are_reproducible():
+    def content():
+        return (
+            list(
+                Vehicle.objects.order_by("plate_number").values_list(
+                    "plate_number", "make", "model", "year", "vehicle_type", "capacity_kg", "status"
+                )
+            ),
+            list(
+                User.objects.order_by("username").values_list(
+                    "username", "first_name", "last_name", "phone", "role"
+                )
+            ),
+            list(
+                Delivery.objects.order_by("pk").values_list(
+                    "status",
+                    "recipient_name",
+                    "destination_address",
+                    "weight_kg",
+                    "vehicle__plate_number",
+                    "driver__username",
+                )
+            ),
+        )
+
+    seed(**SMALL)
+    first = content()
+    Delivery.objects.all().delete()
+    Vehicle.objects.all().delete()
+    User.objects.all().delete()
+
+    seed(**SMALL)
+
+    assert content() == first
+
+
+def test_prints_a_summary_and_the_demo_credentials():
+    output = seed(**SMALL)
+
+    assert f"Deliveries created: {SMALL['deliveries']}" in output
+    for credentials in (
+        "admin / logitrack-admin",
+        "dispatcher / logitrack-dispatcher",
+        "/ logitrack-driver",
+    ):
+        assert credentials in output
+
+
+def test_shows_no_progress_bar_off_a_terminal(capsys):
+    seed(**SMALL, progress=True)
+
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("option", ["--vehicles=-1", "--drivers=x", "--deliveries=-5"])
+def test_refuses_counts_that_are_not_whole_numbers(option):
+    with pytest.raises(CommandError):
+        call_command("seed_demo", option, "--no-progress", stdout=io.StringIO())
+
+    assert not Delivery.objects.exists()
