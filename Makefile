@@ -5,12 +5,13 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help install run test lint migrate seed check clean
+.PHONY: help install run test lint migrate seed worker beat broker-required clean
 
 help:
 	@echo "make run   - install, migrate, seed demo data and serve on http://127.0.0.1:$(PORT)"
 	@echo "make test  - run the test suite"
 	@echo "make lint  - ruff, migrations check, OpenAPI schema validation"
+	@echo "make worker / make beat - a Celery worker / scheduler against REDIS_URL"
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,7 +21,7 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 install: $(BIN)/.installed
 
 # The embedded quickstart runs with DJANGO_DEBUG on unless the environment says otherwise.
-run seed migrate: export DJANGO_DEBUG ?= 1
+run seed migrate worker beat: export DJANGO_DEBUG ?= 1
 
 migrate: install
 	$(MANAGE) migrate --noinput
@@ -38,6 +39,16 @@ run: seed
 	@echo "              driver1 / logitrack-driver"
 	@echo
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+# A real worker and scheduler need the broker: REDIS_URL (and the same DATABASE_URL as the API).
+broker-required: install
+	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0) first." >&2; exit 1; }
+
+worker: broker-required
+	$(BIN)/celery -A logitrack worker --loglevel=INFO
+
+beat: broker-required
+	$(BIN)/celery -A logitrack beat --loglevel=INFO --schedule $(VENV)/celerybeat-schedule
 
 test: install
 	$(BIN)/pytest

@@ -1,3 +1,5 @@
+import shutil
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -70,3 +72,123 @@ def driver_client(client_for, driver):
 @pytest.fixture
 def admin_client(client_for, admin_user):
     return client_for(admin_user)
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager(request):
+    """Tasks run in-process unless a test asks for a real worker (``real_worker``)."""
+    from logitrack.celery import app
+
+    if request.node.get_closest_marker("real_worker"):
+        yield
+        return
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved
+
+
+class RedisServer:
+    """A private ``redis-server`` on a free port, which a test may stop and start again."""
+
+    def __init__(self, tmp_path):
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.dir = tmp_path
+        self.process = None
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        import subprocess
+        import time
+
+        import redis
+
+        self.process = subprocess.Popen(  # noqa: S603
+            [
+                shutil.which("redis-server"),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self):
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A real Redis of the test's own (skipped where ``redis-server`` is not installed)."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def reset_broker_connections() -> None:
+    """Drops the Celery app's pooled broker connections (after a broker change)."""
+    from kombu import pools
+
+    from logitrack.celery import app
+
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+    pools.reset()  # kombu keeps producer pools per broker URL, closed ones too
+
+
+@pytest.fixture
+def broker(redis_server):
+    """Tasks go to a real Redis broker (the test's own ``redis_server``), not in-process."""
+    from logitrack.celery import app
+
+    saved = (app.conf.broker_url, app.conf.task_always_eager)
+    app.conf.broker_url = redis_server.url
+    app.conf.task_always_eager = False
+    reset_broker_connections()
+    yield redis_server
+    app.conf.broker_url, app.conf.task_always_eager = saved
+    reset_broker_connections()
+
+
+@pytest.fixture
+def dead_broker():
+    """Tasks go to a broker address where nothing listens."""
+    from logitrack.celery import app
+
+    saved = (app.conf.broker_url, app.conf.task_always_eager)
+    app.conf.broker_url = "redis://127.0.0.1:9/0"  # the discard port: connection refused
+    app.conf.task_always_eager = False
+    reset_broker_connections()
+    yield
+    app.conf.broker_url, app.conf.task_always_eager = saved
+    reset_broker_connections()

@@ -1,6 +1,9 @@
 import django_filters
+from django.db.models import Q
 
 from deliveries.models import Delivery, DeliveryStatus
+
+SEARCH_FIELDS = ("tracking_code", "recipient_name", "origin_address", "destination_address")
 
 
 class DeliveryFilter(django_filters.FilterSet):
@@ -15,7 +18,18 @@ class DeliveryFilter(django_filters.FilterSet):
     scheduled_before = django_filters.IsoDateTimeFilter(
         field_name="scheduled_for", lookup_expr="lte"
     )
+    search = django_filters.CharFilter(
+        method="filter_search", label="Tracking code, recipient or address contains"
+    )
 
     class Meta:
         model = Delivery
-        fields = ["status", "vehicle", "driver", "scheduled_after", "scheduled_before"]
+        fields = ["status", "vehicle", "driver", "scheduled_after", "scheduled_before", "search"]
+
+    def filter_search(self, queryset, name, value):
+        """Every word must match one of ``SEARCH_FIELDS`` (case-insensitive)."""
+        for word in value.split():
+            queryset = queryset.filter(
+                Q.create([(f"{field}__icontains", word) for field in SEARCH_FIELDS], Q.OR)
+            )
+        return queryset

@@ -124,10 +124,18 @@ class DeliveryEvent(models.Model):
         related_name="+",
     )
     note = models.TextField(blank=True)
+    # When the recipient's e-mail for this event went out (or was found unneeded);
+    # null until then, which is what the notification sweep looks for.
+    notified_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["delivery", "at"], name="event_delivery_at_idx")]
+        indexes = [
+            models.Index(fields=["delivery", "at"], name="event_delivery_at_idx"),
+            models.Index(
+                fields=["at"], condition=Q(notified_at__isnull=True), name="event_unnotified_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.delivery_id}: {self.from_status or '∅'} → {self.to_status}"
@@ -136,3 +144,41 @@ class DeliveryEvent(models.Model):
         if self.pk is not None:
             raise ValueError("Delivery events are append-only.")
         super().save(*args, **kwargs)
+
+
+class ReportKind(models.TextChoices):
+    DELIVERIES_CSV = "deliveries_csv", "Deliveries (CSV)"
+
+
+class ReportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class Report(models.Model):
+    """An export built by a worker; ``filters`` take the delivery list's keys."""
+
+    kind = models.CharField(max_length=32, choices=ReportKind)
+    filters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=ReportStatus, default=ReportStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    row_count = models.PositiveIntegerField(null=True, blank=True)
+    file = models.FileField(upload_to="reports/", blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(name="report_progress_percent", condition=Q(progress__lte=100)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.status})"

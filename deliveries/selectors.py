@@ -1,6 +1,9 @@
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.utils import timezone
 
-from deliveries.models import Delivery, DeliveryEvent
+from deliveries.models import Delivery, DeliveryEvent, DeliveryStatus, Report
+from fleet.models import Vehicle, VehicleStatus
+from logitrack import cache
 from logitrack.permissions import is_staff_user
 from users.models import User
 
@@ -33,3 +36,30 @@ def delivery_get_public(*, tracking_code: str) -> Delivery | None:
         )
         .first()
     )
+
+
+def report_list(*, user: User) -> QuerySet[Report]:
+    """Only the reports ``user`` asked for."""
+    return Report.objects.filter(requested_by=user).order_by("-created_at", "-id")
+
+
+def _stats_build() -> dict:
+    deliveries = dict(Delivery.objects.order_by().values_list("status").annotate(n=Count("id")))
+    vehicles = dict(Vehicle.objects.order_by().values_list("status").annotate(n=Count("id")))
+    delivered = Delivery.objects.filter(status=DeliveryStatus.DELIVERED).aggregate(
+        total=Count("id"), on_time=Count("id", filter=Q(delivered_at__lte=F("scheduled_for")))
+    )
+    return {
+        "deliveries_by_status": {s: deliveries.get(s, 0) for s in DeliveryStatus.values},
+        "vehicles_by_status": {s: vehicles.get(s, 0) for s in VehicleStatus.values},
+        "on_time_rate": (
+            round(delivered["on_time"] / delivered["total"], 4) if delivered["total"] else None
+        ),
+        "generated_at": timezone.now(),
+    }
+
+
+def delivery_stats() -> dict:
+    """Counts by status and the on-time rate (delivered no later than scheduled), served
+    from the cache; every write to deliveries or vehicles invalidates it after commit."""
+    return cache.cached(cache.STATS, "all", _stats_build)

@@ -1,8 +1,17 @@
 from decimal import Decimal
 
+from django.urls import reverse
 from rest_framework import serializers
 
-from deliveries.models import Delivery, DeliveryEvent, DeliveryStatus
+from deliveries.filters import DeliveryFilter
+from deliveries.models import (
+    Delivery,
+    DeliveryEvent,
+    DeliveryStatus,
+    Report,
+    ReportKind,
+    ReportStatus,
+)
 from fleet.models import Vehicle
 from fleet.serializers import VehicleSerializer
 from services.deliveries import DELIVERY_EDITABLE_FIELDS
@@ -29,6 +38,10 @@ class DeliverySerializer(serializers.ModelSerializer):
             "driver",
         ]
         read_only_fields = fields
+
+
+# A report takes the delivery list's filters.
+REPORT_FILTER_KEYS = tuple(DeliveryFilter.base_filters)
 
 
 class _AssignmentFieldsMixin(serializers.Serializer):
@@ -92,3 +105,65 @@ class TrackingSerializer(serializers.ModelSerializer):
         model = Delivery
         fields = ["tracking_code", "status", "scheduled_for", "delivered_at", "events"]
         read_only_fields = fields
+
+
+class ReportCreateInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ReportKind.choices)
+    filters = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text="The delivery list's filter keys: status (a list for several), vehicle, "
+        "driver, scheduled_after, scheduled_before, search.",
+    )
+
+    def validate_filters(self, value):
+        unknown = sorted(set(value) - set(REPORT_FILTER_KEYS))
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown filter keys: {', '.join(unknown)}.", code="unknown_filter"
+            )
+        filterset = DeliveryFilter(data=value, queryset=Delivery.objects.none())
+        if not filterset.is_valid():
+            raise serializers.ValidationError(
+                {key: errors for key, errors in filterset.errors.items()}, code="invalid_filter"
+            )
+        return value
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Report
+        fields = [
+            "id",
+            "kind",
+            "filters",
+            "status",
+            "progress",
+            "row_count",
+            "download_url",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, report: Report) -> str | None:
+        if report.status != ReportStatus.DONE:
+            return None
+        url = reverse("report-download", kwargs={"pk": report.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+
+class StatsSerializer(serializers.Serializer):
+    deliveries_by_status = serializers.DictField(child=serializers.IntegerField())
+    vehicles_by_status = serializers.DictField(child=serializers.IntegerField())
+    on_time_rate = serializers.FloatField(
+        allow_null=True,
+        help_text="Share of delivered deliveries delivered no later than scheduled (0–1); "
+        "null before the first delivery.",
+    )
+    generated_at = serializers.DateTimeField()

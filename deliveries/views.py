@@ -1,14 +1,23 @@
+from django.http import FileResponse
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import generics
+from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
+from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from deliveries.filters import DeliveryFilter
-from deliveries.models import Delivery
+from deliveries.models import Delivery, Report
 from deliveries.permissions import DeliveryAccess
-from deliveries.selectors import delivery_event_list, delivery_get_public, delivery_list
+from deliveries.selectors import (
+    delivery_event_list,
+    delivery_get_public,
+    delivery_list,
+    delivery_stats,
+    report_list,
+)
 from deliveries.serializers import (
     DeliveryAssignInputSerializer,
     DeliveryCancelInputSerializer,
@@ -16,11 +25,16 @@ from deliveries.serializers import (
     DeliveryFailInputSerializer,
     DeliveryInputSerializer,
     DeliverySerializer,
+    ReportCreateInputSerializer,
+    ReportSerializer,
+    StatsSerializer,
     TrackingSerializer,
 )
 from logitrack.openapi import CONFLICT_RESPONSE
+from logitrack.permissions import IsStaff
 from logitrack.viewsets import ServiceModelViewSet
 from services import deliveries as delivery_services
+from services import reports as report_services
 
 ASSIGNMENT_ERRORS = (
     "`400` with code `vehicle_in_maintenance`, `vehicle_out_of_service`, "
@@ -67,8 +81,8 @@ class DeliveryViewSet(ServiceModelViewSet):
     serializer_class = DeliverySerializer
     input_serializer_class = DeliveryInputSerializer
     permission_classes = [DeliveryAccess]
-    filterset_class = DeliveryFilter
-    search_fields = ["tracking_code", "recipient_name", "origin_address", "destination_address"]
+    filterset_class = DeliveryFilter  # ?search= included, shared with reports
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["scheduled_for", "created_at", "status"]
     instance_kwarg = "delivery"
     create_service = staticmethod(delivery_services.delivery_create)
@@ -175,3 +189,67 @@ class TrackingView(generics.GenericAPIView):
         if delivery is None:
             raise NotFound("No delivery has this tracking code.")
         return Response(self.get_serializer(delivery).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The reports you asked for, newest first"),
+    retrieve=extend_schema(summary="A report's status, progress and download link"),
+)
+class ReportViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """CSV exports built by a worker. Staff only; each user sees only their own."""
+
+    serializer_class = ReportSerializer
+    permission_classes = [IsStaff]
+    filter_backends = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation, no user
+            return Report.objects.none()
+        return report_list(user=self.request.user)
+
+    @extend_schema(
+        request=ReportCreateInputSerializer,
+        responses={202: ReportSerializer},
+        summary="Ask for a report; a worker builds it",
+    )
+    def create(self, request, *args, **kwargs):
+        serializer = ReportCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        report = report_services.report_create(actor=request.user, **serializer.validated_data)
+        data = self.get_serializer(report).data
+        return Response(data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiResponse(description="The CSV file."),
+            409: CONFLICT_RESPONSE,
+        },
+        summary="Download a finished report",
+        description="`409 report_not_ready` until the report is done.",
+    )
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        report = self.get_object()
+        handle = report_services.report_open(report=report)
+        return FileResponse(
+            handle,
+            as_attachment=True,
+            filename=f"logitrack-{report.kind}-{report.pk}.csv",
+            content_type="text/csv",
+        )
+
+
+class StatsView(generics.GenericAPIView):
+    """Counts of deliveries and vehicles by status and the on-time rate. Staff only;
+    served from the cache, which every write invalidates."""
+
+    serializer_class = StatsSerializer
+    permission_classes = [IsStaff]
+
+    def get(self, request):
+        return Response(self.get_serializer(delivery_stats()).data)

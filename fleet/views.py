@@ -11,6 +11,7 @@ from fleet.serializers import (
     VehicleInputSerializer,
     VehicleSerializer,
 )
+from logitrack import cache
 from logitrack.openapi import CONFLICT_RESPONSE
 from logitrack.permissions import IsStaff
 from logitrack.viewsets import ServiceModelViewSet
@@ -51,6 +52,21 @@ class VehicleViewSet(ServiceModelViewSet):
 
     def get_queryset(self):
         return vehicle_list()
+
+    def _cached(self, request, build) -> Response:
+        # Every signed-in user sees the same vehicles, so the URL alone is the key.
+        key = f"{request.get_host()}{request.get_full_path()}"
+        return Response(cache.cached(cache.VEHICLES, key, lambda: build().data))
+
+    def list(self, request, *args, **kwargs):
+        """Served from the cache; any vehicle write invalidates it after commit."""
+        return self._cached(request, lambda: super(VehicleViewSet, self).list(request))
+
+    def retrieve(self, request, *args, **kwargs):
+        """Served from the cache; any vehicle write invalidates it after commit."""
+        return self._cached(
+            request, lambda: super(VehicleViewSet, self).retrieve(request, *args, **kwargs)
+        )
 
     def get_permissions(self):
         if self.action in READ_ACTIONS:

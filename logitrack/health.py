@@ -31,7 +31,14 @@ def _check_cache() -> str:
 
 
 def _check_broker() -> str:
-    return "not_configured"
+    """``not_configured`` when tasks run eagerly in-process (no ``REDIS_URL``)."""
+    from logitrack.celery import app
+
+    if app.conf.task_always_eager:
+        return "not_configured"
+    with app.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1, interval_start=0, timeout=1)
+    return "ok"
 
 
 CHECKS = {"database": _check_database, "cache": _check_cache, "broker": _check_broker}

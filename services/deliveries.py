@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from deliveries.models import ACTIVE_STATUSES, Delivery, DeliveryEvent, DeliveryStatus
 from fleet.models import Vehicle, VehicleStatus
+from logitrack import cache
 from services.exceptions import (
     DeliveryNotDeletable,
     DeliveryNotEditable,
@@ -24,6 +25,7 @@ from services.exceptions import (
     VehicleRequired,
 )
 from services.fleet import lock_vehicle
+from services.notifications import notification_enqueue
 from users.models import Role, User
 
 DELIVERY_EDITABLE_FIELDS = (
@@ -65,7 +67,9 @@ def _check_transition(delivery: Delivery, to_status: str) -> None:
 def _record_event(
     *, delivery: Delivery, from_status: str, actor: User | None, note: str = ""
 ) -> DeliveryEvent:
-    return DeliveryEvent.objects.create(
+    """Appends the status change; after commit its e-mail is enqueued and the cached
+    stats are invalidated."""
+    event = DeliveryEvent.objects.create(
         delivery=delivery,
         from_status=from_status,
         to_status=delivery.status,
@@ -73,6 +77,9 @@ def _record_event(
         actor=actor,
         note=note,
     )
+    notification_enqueue(event=event)
+    cache.bump(cache.STATS)
+    return event
 
 
 def vehicle_load_kg(*, vehicle: Vehicle, excluding: Delivery | None = None) -> Decimal:
@@ -183,6 +190,7 @@ def delivery_update(
             setattr(locked, name, fields[name])
     locked.full_clean()
     locked.save()
+    cache.bump(cache.STATS)
 
     if vehicle is UNSET and driver is UNSET:
         if locked.status == S.ASSIGNED and locked.weight_kg != old_weight:
@@ -215,6 +223,7 @@ def delivery_delete(*, delivery: Delivery, actor: User | None) -> None:
     if locked.status not in DELETABLE_STATUSES:
         raise DeliveryNotDeletable(status=locked.status)
     locked.delete()
+    cache.bump(cache.STATS)
 
 
 def _move(

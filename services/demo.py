@@ -40,6 +40,7 @@ from deliveries.models import (
     generate_tracking_code,
 )
 from fleet.models import Vehicle, VehicleStatus, VehicleType
+from logitrack import cache
 from services.fleet import vehicle_create, vehicle_start_maintenance, vehicle_take_out_of_service
 from services.users import user_create
 from users.models import Role, User
@@ -260,6 +261,7 @@ def demo_seed(
                     on_progress("deliveries", result.deliveries_created, wanted)
 
     result.demo_deliveries = existing + wanted
+    cache.bump(cache.VEHICLES, cache.STATS)
     result.deliveries_by_status = _count_by_status(Delivery.objects.all())
     result.vehicles_by_status = _count_by_status(
         Vehicle.objects.filter(plate_number__in=demo_plates(vehicles))
@@ -403,7 +405,16 @@ DELIVERY_COLUMNS = (
     "updated_at",
     "delivered_at",
 )
-EVENT_COLUMNS = ("delivery_id", "from_status", "to_status", "at", "actor_id", "note")
+# Demo history is old news: its e-mails count as sent (notified_at = at).
+EVENT_COLUMNS = (
+    "delivery_id",
+    "from_status",
+    "to_status",
+    "at",
+    "actor_id",
+    "note",
+    "notified_at",
+)
 _TIME_COLUMNS = frozenset({"scheduled_for", "created_at", "updated_at", "delivered_at", "at"})
 
 DeliveryRow = tuple
@@ -615,15 +626,15 @@ class _DeliveryPlanner:
         if status in (S.IN_TRANSIT, S.DELIVERED, S.FAILED):
             if current:
                 last_at = scheduled + (now - scheduled) * between(0.0, 0.6)
-            else:
-                last_at = scheduled + between(0, 3 * HOUR)
+            else:  # leaves a few hours before it is due
+                last_at = max(last_at + 60, scheduled - between(1 * HOUR, 4 * HOUR))
             history.append((last_status, S.IN_TRANSIT, last_at, driver_id or dispatcher, ""))
             last_status = S.IN_TRANSIT
             if status != S.IN_TRANSIT:
                 if current:
                     last_at += (now - last_at) * between(0.2, 0.95)
-                else:
-                    last_at += between(0.25 * HOUR, 5 * HOUR)
+                else:  # most arrive by the time they are due, some up to an hour late
+                    last_at = max(last_at + 600, scheduled + between(-0.9 * HOUR, 0.4 * HOUR))
                 note = ""
                 if status == S.FAILED:
                     failure_reason = note = pick(FAILURE_REASONS)
@@ -715,6 +726,7 @@ class _BulkCreateWriter:
                     at=_datetime(at),
                     actor_id=actor_id,
                     note=note,
+                    notified_at=_datetime(at),
                 )
                 for position, from_status, to_status, at, actor_id, note in events
             ],
@@ -850,6 +862,7 @@ class _CopyWriter:
                     stamp(at),
                     "\\N" if actor_id is None else str(actor_id),
                     note,
+                    stamp(at),
                 )
             )
             for position, from_status, to_status, at, actor_id, note in events

@@ -128,3 +128,8 @@ class VehicleRequired(RuleViolation):
 class DriverHasActiveDeliveries(Conflict):
     code = "driver_has_active_deliveries"
     message = "User {username} still has active deliveries: {codes}."
+
+
+class ReportNotReady(Conflict):
+    code = "report_not_ready"
+    message = "The report is {status}; it can be downloaded once it is done."

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from deliveries.models import ACTIVE_STATUSES
 from fleet.models import MaintenanceRecord, Vehicle, VehicleStatus
+from logitrack import cache
 from services.exceptions import (
     VehicleAlreadyInMaintenance,
     VehicleHasActiveDeliveries,
@@ -21,6 +22,11 @@ from services.exceptions import (
 from users.models import User
 
 VEHICLE_EDITABLE_FIELDS = ("plate_number", "make", "model", "year", "vehicle_type", "capacity_kg")
+
+
+def _invalidate() -> None:
+    """Cached vehicle reads and stats are rebuilt after this transaction commits."""
+    cache.bump(cache.VEHICLES, cache.STATS)
 
 
 def lock_vehicle(vehicle: Vehicle) -> Vehicle:
@@ -41,6 +47,7 @@ def vehicle_create(*, actor: User | None, **fields: Any) -> Vehicle:
     vehicle = Vehicle(**{name: fields[name] for name in VEHICLE_EDITABLE_FIELDS if name in fields})
     vehicle.full_clean()
     vehicle.save()
+    _invalidate()
     return vehicle
 
 
@@ -52,6 +59,7 @@ def vehicle_update(*, vehicle: Vehicle, actor: User | None, **fields: Any) -> Ve
             setattr(vehicle, name, fields[name])
     vehicle.full_clean()
     vehicle.save()
+    _invalidate()
     return vehicle
 
 
@@ -61,6 +69,7 @@ def vehicle_delete(*, vehicle: Vehicle, actor: User | None) -> None:
     if vehicle.deliveries.exists():
         raise VehicleHasDeliveries(plate=vehicle.plate_number)
     vehicle.delete()
+    _invalidate()
 
 
 def _take_off_road(
@@ -80,6 +89,7 @@ def _take_off_road(
         )
     locked.status = to_status
     locked.save(update_fields=["status", "updated_at"])
+    _invalidate()
     return locked
 
 
@@ -110,6 +120,7 @@ def vehicle_end_maintenance(*, vehicle: Vehicle, actor: User | None) -> Vehicle:
     )
     locked.status = VehicleStatus.AVAILABLE
     locked.save(update_fields=["status", "updated_at"])
+    _invalidate()
     return locked
 
 
@@ -128,6 +139,7 @@ def vehicle_return_to_service(*, vehicle: Vehicle, actor: User | None) -> Vehicl
     if locked.status == VehicleStatus.OUT_OF_SERVICE:
         locked.status = VehicleStatus.AVAILABLE
         locked.save(update_fields=["status", "updated_at"])
+        _invalidate()
     elif locked.status == VehicleStatus.IN_MAINTENANCE:
         raise VehicleAlreadyInMaintenance(plate=locked.plate_number)
     return locked

@@ -330,3 +330,13 @@ def test_refuses_counts_that_are_not_whole_numbers(option):
         call_command("seed_demo", option, "--no-progress", stdout=io.StringIO())
 
     assert not Delivery.objects.exists()
+
+
+def test_demo_history_sends_no_email(db):
+    from deliveries.models import DeliveryEvent
+    from services.notifications import notifications_sweep
+
+    call_command("seed_demo", vehicles=4, deliveries=20, drivers=2, no_progress=True)
+
+    assert not DeliveryEvent.objects.filter(notified_at__isnull=True).exists()
+    assert notifications_sweep() == 0

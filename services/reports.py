@@ -1,0 +1,144 @@
+"""Reports: requested through the API, built by a worker, downloaded when done.
+
+A deliveries CSV streams its rows from the database (server-side cursor, fixed-size
+chunks) into a file, so its memory use does not grow with the number of rows.
+"""
+
+import csv
+import datetime as dt
+import logging
+import re
+import tempfile
+from typing import Any
+
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+
+from deliveries.filters import DeliveryFilter
+from deliveries.models import Delivery, Report, ReportKind, ReportStatus
+from services.exceptions import ReportNotReady
+from users.models import User
+
+logger = logging.getLogger(__name__)
+
+CSV_COLUMNS = (
+    ("tracking_code", "tracking_code"),
+    ("status", "status"),
+    ("scheduled_for", "scheduled_for"),
+    ("delivered_at", "delivered_at"),
+    ("origin_address", "origin_address"),
+    ("destination_address", "destination_address"),
+    ("recipient_name", "recipient_name"),
+    ("recipient_phone", "recipient_phone"),
+    ("recipient_email", "recipient_email"),
+    ("weight_kg", "weight_kg"),
+    ("vehicle", "vehicle__plate_number"),
+    ("driver", "driver__username"),
+    ("failure_reason", "failure_reason"),
+    ("created_at", "created_at"),
+)
+REPORT_NOT_QUEUED = "The report could not be queued; ask for it again later."
+CHUNK_SIZE = 2000
+PROGRESS_EVERY = 5000
+
+
+def report_queryset(filters: dict[str, Any]):
+    """The deliveries a report covers: the delivery list's filters, oldest first."""
+    filterset = DeliveryFilter(data=filters, queryset=Delivery.objects.all())
+    return filterset.qs.order_by("id")
+
+
+@transaction.atomic
+def report_create(*, kind: str, filters: dict[str, Any], actor: User) -> Report:
+    """Records a ``queued`` report and enqueues its build after commit; if the broker
+    cannot take it, the report is marked ``failed`` with the reason."""
+    from deliveries.tasks import build_report
+
+    report = Report.objects.create(kind=kind, filters=filters, requested_by=actor)
+
+    def _enqueue() -> None:
+        try:
+            build_report.delay(report.pk)
+        except Exception as exc:
+            logger.warning("Could not enqueue report %s", report.pk, exc_info=True)
+            _set(report.pk, status=ReportStatus.FAILED, error=f"{REPORT_NOT_QUEUED} ({exc})")
+
+    transaction.on_commit(_enqueue, robust=True)
+    return report
+
+
+def _set(report_id: int, **fields: Any) -> None:
+    Report.objects.filter(pk=report_id).update(**fields)
+
+
+def report_build(*, report_id: int) -> str:
+    """Builds the report's file; returns its final status.
+
+    A report already done is not rebuilt. Any error marks it ``failed`` with the
+    reason in ``error`` (the worker does not retry a broken report).
+    """
+    report = Report.objects.get(pk=report_id)
+    if report.status == ReportStatus.DONE:
+        return report.status
+    _set(report_id, status=ReportStatus.RUNNING, progress=0, error="", started_at=timezone.now())
+    try:
+        if report.kind != ReportKind.DELIVERIES_CSV:
+            raise ValueError(f"Unknown report kind {report.kind!r}.")
+        rows = _write_deliveries_csv(report)
+    except Exception as exc:
+        logger.exception("Report %s failed", report_id)
+        _set(
+            report_id,
+            status=ReportStatus.FAILED,
+            error=f"{type(exc).__name__}: {exc}",
+            finished_at=timezone.now(),
+        )
+        return ReportStatus.FAILED
+    _set(
+        report_id,
+        status=ReportStatus.DONE,
+        progress=100,
+        row_count=rows,
+        finished_at=timezone.now(),
+    )
+    return ReportStatus.DONE
+
+
+# A cell a spreadsheet would run as a formula; phone numbers like +31 20 … are data.
+_FORMULA = re.compile(r"^[=@\t\r]|^[+-](?![\d\s().-]*$)")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    text = str(value)
+    return "'" + text if _FORMULA.match(text) else text
+
+
+def _write_deliveries_csv(report: Report) -> int:
+    queryset = report_queryset(report.filters)
+    total = queryset.count()
+    fields = [field for _, field in CSV_COLUMNS]
+    rows = 0
+    with tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([header for header, _ in CSV_COLUMNS])
+        for row in queryset.values_list(*fields).iterator(chunk_size=CHUNK_SIZE):
+            writer.writerow([_cell(value) for value in row])
+            rows += 1
+            if rows % PROGRESS_EVERY == 0 and total:
+                _set(report.pk, progress=min(99, rows * 100 // total))
+        handle.seek(0)
+        report.file.save(f"report-{report.pk}.csv", File(handle), save=False)
+    Report.objects.filter(pk=report.pk).update(file=report.file.name)
+    return rows
+
+
+def report_open(*, report: Report):
+    """The finished report's file, opened for reading; ``409`` before it is done."""
+    if report.status != ReportStatus.DONE or not report.file:
+        raise ReportNotReady(status=report.status)
+    return report.file.open("rb")
