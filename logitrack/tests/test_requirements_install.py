@@ -31,6 +31,10 @@ IMPORT_NAMES = {
     "djangorestframework-simplejwt": "rest_framework_simplejwt",
     "psycopg2-binary": "psycopg2",
     "python-dotenv": "dotenv",
+    "python-dateutil": "dateutil",
+    "pyjwt": "jwt",
+    "pyyaml": "yaml",
+    "rpds-py": "rpds",
 }
 
 IMPORT_EACH = """
