@@ -77,9 +77,16 @@ class Delivery(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "deliveries"
+        # The list's orderings, each ending in id (the keyset tie-break), alone and
+        # after the filters and scoping that come with them.
         indexes = [
-            models.Index(fields=["status", "scheduled_for"], name="delivery_status_sched_idx"),
-            models.Index(fields=["scheduled_for"], name="delivery_scheduled_idx"),
+            models.Index(fields=["created_at", "id"], name="delivery_created_idx"),
+            models.Index(fields=["status", "created_at", "id"], name="delivery_status_created_idx"),
+            models.Index(fields=["driver", "created_at", "id"], name="delivery_driver_created_idx"),
+            models.Index(fields=["scheduled_for", "id"], name="delivery_scheduled_idx"),
+            models.Index(
+                fields=["status", "scheduled_for", "id"], name="delivery_status_sched_idx"
+            ),
             models.Index(fields=["vehicle", "status"], name="delivery_vehicle_status_idx"),
             models.Index(fields=["driver", "status"], name="delivery_driver_status_idx"),
         ]

@@ -7,6 +7,20 @@ from logitrack import cache
 from logitrack.permissions import is_staff_user
 from users.models import User
 
+VEHICLE_COLUMNS = (
+    "id",
+    "plate_number",
+    "make",
+    "model",
+    "year",
+    "vehicle_type",
+    "capacity_kg",
+    "status",
+    "created_at",
+    "updated_at",
+)
+DRIVER_COLUMNS = ("id", "username", "first_name", "last_name", "phone")
+
 
 def delivery_list(*, user: User) -> QuerySet[Delivery]:
     """The deliveries ``user`` may see (staff: all; a driver: their own), with vehicle
@@ -63,3 +77,41 @@ def delivery_stats() -> dict:
     """Counts by status and the on-time rate (delivered no later than scheduled), served
     from the cache; every write to deliveries or vehicles invalidates it after commit."""
     return cache.cached(cache.STATS, "all", _stats_build)
+
+
+# The columns of a delivery list row: the delivery, its vehicle and its driver, one join.
+DELIVERY_LIST_COLUMNS = (
+    "id",
+    "tracking_code",
+    "status",
+    "origin_address",
+    "destination_address",
+    "recipient_name",
+    "recipient_phone",
+    "recipient_email",
+    "weight_kg",
+    "scheduled_for",
+    "notes",
+    "failure_reason",
+    "created_at",
+    "updated_at",
+    "delivered_at",
+    *(f"vehicle__{name}" for name in VEHICLE_COLUMNS),
+    *(f"driver__{name}" for name in DRIVER_COLUMNS),
+)
+
+
+def delivery_list_rows(queryset: QuerySet[Delivery]) -> QuerySet:
+    """``queryset`` as plain rows (``.values()``): no model instances on the hot path."""
+    return queryset.values(*DELIVERY_LIST_COLUMNS)
+
+
+def delivery_count(*, queryset: QuerySet[Delivery], key: str) -> int:
+    """The exact number of rows of ``queryset``, cached under ``key`` until the next
+    write to deliveries, vehicles or users (versioned, see ``logitrack.cache``)."""
+    return cache.cached(cache.DELIVERIES, f"count:{key}", queryset.order_by().count)
+
+
+def delivery_visibility(user: User) -> str:
+    """A name for what ``user`` may see of the deliveries (cache keys never mix two)."""
+    return "staff" if is_staff_user(user) else f"driver:{user.pk}"

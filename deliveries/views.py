@@ -1,4 +1,8 @@
-from django.http import FileResponse
+from urllib.parse import urlencode
+
+import orjson
+from django.conf import settings
+from django.http import FileResponse, HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
@@ -12,10 +16,13 @@ from deliveries.filters import DeliveryFilter
 from deliveries.models import Delivery, Report
 from deliveries.permissions import DeliveryAccess
 from deliveries.selectors import (
+    delivery_count,
     delivery_event_list,
     delivery_get_public,
     delivery_list,
+    delivery_list_rows,
     delivery_stats,
+    delivery_visibility,
     report_list,
 )
 from deliveries.serializers import (
@@ -29,12 +36,18 @@ from deliveries.serializers import (
     ReportSerializer,
     StatsSerializer,
     TrackingSerializer,
+    delivery_list_item,
 )
+from logitrack import cache
 from logitrack.openapi import CONFLICT_RESPONSE
+from logitrack.pagination import KeysetPagination
 from logitrack.permissions import IsStaff
 from logitrack.viewsets import ServiceModelViewSet
 from services import deliveries as delivery_services
 from services import reports as report_services
+
+# Query parameters that choose a page, not which deliveries are counted.
+PAGE_PARAMS = frozenset({"page", "page_size", "cursor", "ordering"})
 
 ASSIGNMENT_ERRORS = (
     "`400` with code `vehicle_in_maintenance`, `vehicle_out_of_service`, "
@@ -89,10 +102,50 @@ class DeliveryViewSet(ServiceModelViewSet):
     update_service = staticmethod(delivery_services.delivery_update)
     delete_service = staticmethod(delivery_services.delivery_delete)
 
+    pagination_class = KeysetPagination
+    ordering = ["-created_at", "-id"]
+
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation, no user
             return Delivery.objects.none()
         return delivery_list(user=self.request.user)
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        order = list(queryset.query.order_by)
+        if order[-1].lstrip("-") != "id":  # a unique last key, for keyset pages
+            queryset = queryset.order_by(*order, "-id" if order[0].startswith("-") else "id")
+        return queryset
+
+    def list(self, request, *args, **kwargs):
+        """Pages of deliveries, served from the cache while no write happened; built from
+        plain rows, one query for the page and one (cached) count."""
+        queryset = self.filter_queryset(self.get_queryset())
+        visibility = delivery_visibility(request.user)
+        filters = urlencode(
+            sorted(
+                (key, value)
+                for key, values in request.query_params.lists()
+                if key not in PAGE_PARAMS
+                for value in values
+            )
+        )
+
+        def render() -> bytes:
+            rows = self.paginator.paginate_rows(
+                delivery_list_rows(queryset),
+                request,
+                count=lambda: delivery_count(queryset=queryset, key=f"{visibility}?{filters}"),
+            )
+            body = self.paginator.response_body([delivery_list_item(row) for row in rows])
+            return orjson.dumps(body)
+
+        if settings.LIST_CACHE:
+            key = f"page:{visibility}:{request.get_host()}{request.get_full_path()}"
+            content = cache.cached(cache.DELIVERIES, key, render)
+        else:
+            content = render()
+        return HttpResponse(content, content_type="application/json")
 
     def _validated(self, serializer_class) -> dict:
         serializer = serializer_class(data=self.request.data)

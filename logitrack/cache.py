@@ -18,6 +18,8 @@ logger = logging.getLogger(__name__)
 
 STATS = "stats"
 VEHICLES = "vehicles"
+# Delivery list pages and counts: they show vehicles and drivers too.
+DELIVERIES = "deliveries"
 
 
 def _version_key(namespace: str) -> str:

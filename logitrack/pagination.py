@@ -1,4 +1,17 @@
+import base64
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, QuerySet
 from rest_framework import pagination
+from rest_framework.exceptions import NotFound
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+INVALID_CURSOR = "Invalid cursor."
+INVALID_PAGE = "Invalid page."
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -7,3 +20,130 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+def keyset_condition(
+    ordering: Sequence[tuple[str, bool]], values: Sequence[Any], *, forward: bool
+) -> Q:
+    """Rows strictly after (``forward``) or before the row with ``values`` in ``ordering``
+    (``(field, descending)`` pairs ending in a unique field).
+
+    The first field is also bounded on its own (``<=``/``>=``), so the database can start
+    an index range scan at the position instead of filtering from the top.
+    """
+    after = Q(pk__in=[])
+    for index, (field, descending) in enumerate(ordering):
+        step = Q(**{f"{field}__{'lt' if descending == forward else 'gt'}": values[index]})
+        for earlier in range(index):
+            step &= Q(**{ordering[earlier][0]: values[earlier]})
+        after |= step
+    first, descending = ordering[0]
+    bound = Q(**{f"{first}__{'lte' if descending == forward else 'gte'}": values[0]})
+    return bound & after
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+class KeysetPagination(PageNumberPagination):
+    """The contract's ``{count, next, previous, results}`` at a cost that does not grow
+    with the depth of the page.
+
+    ``?page=N`` still works (an OFFSET, for a direct jump), but the ``next`` and
+    ``previous`` links carry a ``cursor``: the ordering values of the last (first) row
+    of the page, so the following page is an index range scan that starts right there.
+    ``count`` is exact and comes from ``count()``, which the caller may cache.
+    """
+
+    cursor_query_param = "cursor"
+
+    def paginate_rows(self, queryset: QuerySet, request, *, count: Callable[[], int]) -> list[dict]:
+        """The page of ``queryset`` (``.values()`` rows, ordered by plain fields ending in
+        a unique one) that ``request`` asks for."""
+        self.request = request
+        self.page_size = self.get_page_size(request)
+        self.ordering = [
+            (name.lstrip("-"), name.startswith("-")) for name in queryset.query.order_by
+        ]
+        raw_cursor = request.query_params.get(self.cursor_query_param)
+        if raw_cursor is not None:
+            position, backwards = self._decode(raw_cursor)
+            window = queryset.filter(
+                keyset_condition(self.ordering, position, forward=not backwards)
+            )
+            if backwards:
+                window = window.reverse()
+            rows = list(window[: self.page_size + 1])
+            more = len(rows) > self.page_size
+            rows = rows[: self.page_size]
+            if backwards:
+                rows.reverse()
+            self.has_next, self.has_previous = (True, more) if backwards else (more, True)
+        else:
+            number = self._page_number(request)
+            offset = (number - 1) * self.page_size
+            rows = list(queryset[offset : offset + self.page_size + 1])
+            if not rows and number != 1:
+                raise NotFound(INVALID_PAGE)
+            self.has_next = len(rows) > self.page_size
+            self.has_previous = number > 1
+            rows = rows[: self.page_size]
+        self.rows = rows
+        self.count = count()
+        return rows
+
+    def response_body(self, results: list) -> dict:
+        return {
+            "count": self.count,
+            "next": self._link(self.rows[-1], backwards=False) if self.has_next else None,
+            "previous": self._link(self.rows[0], backwards=True)
+            if self.has_previous and self.rows
+            else None,
+            "results": results,
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            *super().get_schema_operation_parameters(view),
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Position from a `next` or `previous` link (keyset).",
+                "schema": {"type": "string"},
+            },
+        ]
+
+    def _page_number(self, request) -> int:
+        raw = request.query_params.get(self.page_query_param, "1")
+        if raw in self.last_page_strings:
+            raise NotFound(INVALID_PAGE)
+        try:
+            number = int(raw)
+        except ValueError as exc:
+            raise NotFound(INVALID_PAGE) from exc
+        if number < 1:
+            raise NotFound(INVALID_PAGE)
+        return number
+
+    def _link(self, row: dict, *, backwards: bool) -> str:
+        values = [_plain(row[field]) for field, _ in self.ordering]
+        token = base64.urlsafe_b64encode(
+            json.dumps([values, backwards], separators=(",", ":")).encode()
+        ).decode()
+        url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
+        return replace_query_param(url, self.cursor_query_param, token)
+
+    def _decode(self, raw: str) -> tuple[list, bool]:
+        try:
+            values, backwards = json.loads(base64.urlsafe_b64decode(raw.encode()))
+        except (ValueError, TypeError) as exc:
+            raise NotFound(INVALID_CURSOR) from exc
+        if not isinstance(values, list) or len(values) != len(self.ordering):
+            raise NotFound(INVALID_CURSOR)
+        return values, bool(backwards)

@@ -124,8 +124,11 @@ else:
 # cache reads miss, writes are dropped, throttles count nothing and let requests through.
 DJANGO_REDIS_IGNORE_EXCEPTIONS = True
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
-# Seconds a cached read (stats, vehicles) lives at most; writes invalidate it at once.
+# Seconds a cached read (stats, vehicles, delivery pages) lives at most; writes
+# invalidate it at once.
 CACHE_TTL = env_int("CACHE_TTL", default=300)
+# Serve delivery list pages from the cache (off: built from PostgreSQL on every request).
+LIST_CACHE = env_bool("LIST_CACHE", default=True)
 
 # Celery: Redis as broker when REDIS_URL is set; otherwise tasks run eagerly in-process.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", default=REDIS_URL)

@@ -78,7 +78,7 @@ def _record_event(
         note=note,
     )
     notification_enqueue(event=event)
-    cache.bump(cache.STATS)
+    cache.bump(cache.STATS, cache.DELIVERIES)
     return event
 
 
@@ -190,7 +190,7 @@ def delivery_update(
             setattr(locked, name, fields[name])
     locked.full_clean()
     locked.save()
-    cache.bump(cache.STATS)
+    cache.bump(cache.STATS, cache.DELIVERIES)
 
     if vehicle is UNSET and driver is UNSET:
         if locked.status == S.ASSIGNED and locked.weight_kg != old_weight:
@@ -223,7 +223,7 @@ def delivery_delete(*, delivery: Delivery, actor: User | None) -> None:
     if locked.status not in DELETABLE_STATUSES:
         raise DeliveryNotDeletable(status=locked.status)
     locked.delete()
-    cache.bump(cache.STATS)
+    cache.bump(cache.STATS, cache.DELIVERIES)
 
 
 def _move(

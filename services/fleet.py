@@ -26,7 +26,7 @@ VEHICLE_EDITABLE_FIELDS = ("plate_number", "make", "model", "year", "vehicle_typ
 
 def _invalidate() -> None:
     """Cached vehicle reads and stats are rebuilt after this transaction commits."""
-    cache.bump(cache.VEHICLES, cache.STATS)
+    cache.bump(cache.VEHICLES, cache.STATS, cache.DELIVERIES)
 
 
 def lock_vehicle(vehicle: Vehicle) -> Vehicle:

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from deliveries.models import ACTIVE_STATUSES
+from logitrack import cache
 from services.exceptions import AdminAccountProtected, DriverHasActiveDeliveries, UserHasDeliveries
 from users.models import Role, User
 
@@ -73,6 +74,7 @@ def user_update(
         locked.set_password(password)
     locked.full_clean()
     locked.save()
+    cache.bump(cache.DELIVERIES)  # delivery pages show their driver's name and phone
     return locked
 
 

@@ -1,0 +1,199 @@
+"""Delivery list pages: the contract's shape, keyset cursors in next/previous, exact
+counts, lean rows equal to the serializer's, and a cache that never serves stale or
+someone else's page."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from deliveries.models import Delivery
+from deliveries.selectors import delivery_list_rows
+from deliveries.serializers import DeliverySerializer, delivery_list_item
+from deliveries.tests.factories import DeliveryFactory
+from fleet.tests.factories import VehicleFactory
+from logitrack.pagination import INVALID_CURSOR
+from services import deliveries as delivery_services
+from services import fleet as fleet_services
+from services import users as user_services
+from users.tests.factories import TEST_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/deliveries/"
+
+
+def _walk(client, url, params=None, *, direction="next"):
+    """Every page from ``url`` following ``direction`` links; returns the pages."""
+    pages = [client.get(url, params or {}).json()]
+    while pages[-1][direction]:
+        pages.append(client.get(pages[-1][direction]).json())
+    return pages
+
+
+def _ids(pages):
+    return [row["id"] for page in pages for row in page["results"]]
+
+
+@pytest.fixture
+def thirty(db):
+    """30 deliveries in all statuses, several sharing one created_at (ties)."""
+    same_moment = timezone.now() - dt.timedelta(days=1)
+    rows = []
+    for index in range(30):
+        trait = ["assigned", "in_transit", "delivered", "failed", "cancelled", None][index % 6]
+        rows.append(DeliveryFactory(**({trait: True} if trait else {})))
+    Delivery.objects.filter(pk__in=[d.pk for d in rows[5:15]]).update(created_at=same_moment)
+    return rows
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"ordering": "scheduled_for"},
+        {"ordering": "-status"},
+        {"ordering": "created_at"},
+        {"status": ["pending", "delivered"]},
+        {"status": "assigned", "ordering": "-scheduled_for"},
+    ],
+    ids=["default", "scheduled", "-status", "created", "two statuses", "filtered+ordered"],
+)
+def test_next_links_visit_every_delivery_once_in_order(dispatcher_client, thirty, params):
+    everything = dispatcher_client.get(URL, {**params, "page_size": 100}).json()
+    expected = [row["id"] for row in everything["results"]]
+
+    pages = _walk(dispatcher_client, URL, {**params, "page_size": 4})
+
+    assert _ids(pages) == expected
+    assert all(page["count"] == len(expected) for page in pages)
+    assert all("cursor=" in page["next"] for page in pages[:-1])
+    assert pages[0]["previous"] is None
+
+
+def test_previous_links_walk_back_the_same_pages(dispatcher_client, thirty):
+    forward = _walk(dispatcher_client, URL, {"page_size": 4})
+    backward = _walk(dispatcher_client, forward[-1]["previous"], direction="previous")
+
+    assert [p["results"] for p in reversed(backward)] == [p["results"] for p in forward[:-1]]
+    assert backward[-1]["previous"] is None
+
+
+def test_page_numbers_still_work_and_agree_with_the_cursors(dispatcher_client, thirty):
+    walked = _walk(dispatcher_client, URL, {"page_size": 7})
+    third = dispatcher_client.get(URL, {"page_size": 7, "page": 3}).json()
+
+    assert third["results"] == walked[2]["results"]
+    assert dispatcher_client.get(URL, {"page": 99}).status_code == 404
+
+
+def test_a_cursor_page_reads_no_skipped_rows(dispatcher_client, thirty):
+    second = dispatcher_client.get(URL, {"page_size": 4}).json()["next"]
+    with CaptureQueriesContext(connection) as queries:
+        dispatcher_client.get(second)
+    page_sql = [q["sql"] for q in queries if "LIMIT" in q["sql"]]
+    assert page_sql and all("OFFSET" not in sql for sql in page_sql)
+
+
+@pytest.mark.parametrize("cursor", ["nonsense", "W1siYSJdLCBmYWxzZV0="])
+def test_a_bad_cursor_is_404(dispatcher_client, thirty, cursor):
+    response = dispatcher_client.get(URL, {"cursor": cursor})
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["detail"] == INVALID_CURSOR
+
+
+def test_lean_rows_equal_the_serializer(thirty):
+    queryset = Delivery.objects.select_related("vehicle", "driver").order_by("id")
+    lean = [delivery_list_item(row) for row in delivery_list_rows(queryset)]
+    assert lean == DeliverySerializer(queryset, many=True).data
+    assert any(row["vehicle"] is None for row in lean)
+    assert any(row["delivered_at"] for row in lean)
+
+
+def _signed_in_client(user):
+    client = APIClient()
+    token = client.post(
+        "/api/v1/auth/token/", {"username": user.username, "password": TEST_PASSWORD}
+    ).json()["access"]
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+# With a real JWT: 1. the signed-in user; cold, 2. the (cached) COUNT, 3. the page.
+COLD_QUERIES = 3
+WARM_QUERIES = 1
+
+
+@pytest.mark.parametrize("page_size", [10, 50, 100])
+def test_queries_per_list_request_are_constant(dispatcher, django_assert_num_queries, page_size):
+    DeliveryFactory.create_batch(3, assigned=True)
+    client = _signed_in_client(dispatcher)
+
+    with django_assert_num_queries(COLD_QUERIES):
+        cold = client.get(URL, {"page_size": page_size})
+    with django_assert_num_queries(WARM_QUERIES):
+        warm = client.get(URL, {"page_size": page_size})
+
+    assert cold.status_code == warm.status_code == 200
+    assert warm.content == cold.content
+
+
+def test_without_the_page_cache_every_request_reads_the_page(
+    dispatcher, settings, django_assert_num_queries
+):
+    settings.LIST_CACHE = False
+    DeliveryFactory.create_batch(3)
+    client = _signed_in_client(dispatcher)
+    client.get(URL)
+    with django_assert_num_queries(2):  # the user and the page; the count stays cached
+        client.get(URL)
+
+
+def test_a_drivers_cached_page_is_never_served_to_someone_else(client_for, driver, other_driver):
+    mine = DeliveryFactory(assigned=True, driver=driver)
+    theirs = DeliveryFactory(assigned=True, driver=other_driver)
+
+    assert [r["id"] for r in client_for(driver).get(URL).json()["results"]] == [mine.pk]
+    assert [r["id"] for r in client_for(other_driver).get(URL).json()["results"]] == [theirs.pk]
+
+
+WRITES = {
+    "delivery created": lambda d, v, u: delivery_services.delivery_create(
+        actor=u,
+        origin_address="A",
+        destination_address="B",
+        recipient_name="New",
+        weight_kg="1.00",
+        scheduled_for=timezone.now(),
+    ),
+    "delivery moved": lambda d, v, u: delivery_services.delivery_cancel(
+        delivery=d, reason="Changed plans", actor=u
+    ),
+    "delivery edited": lambda d, v, u: delivery_services.delivery_update(
+        delivery=d, actor=u, recipient_name="Someone Else"
+    ),
+    "vehicle renamed": lambda d, v, u: fleet_services.vehicle_update(
+        vehicle=v, actor=u, make="Renamed"
+    ),
+    "driver renamed": lambda d, v, u: user_services.user_update(
+        user=d.driver, actor=u, first_name="Renamed"
+    ),
+}
+
+
+@pytest.mark.parametrize("write", WRITES.values(), ids=WRITES.keys())
+def test_every_write_shows_on_the_next_list_read(
+    write, dispatcher, dispatcher_client, django_capture_on_commit_callbacks
+):
+    vehicle = VehicleFactory()
+    delivery = DeliveryFactory(assigned=True, vehicle=vehicle)
+    before = dispatcher_client.get(URL).json()
+    assert dispatcher_client.get(URL).json() == before  # now served from the cache
+
+    with django_capture_on_commit_callbacks(execute=True):
+        write(delivery, vehicle, dispatcher)
+
+    assert dispatcher_client.get(URL).json() != before
