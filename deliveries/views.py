@@ -120,7 +120,6 @@ class DeliveryViewSet(ServiceModelViewSet):
     def list(self, request, *args, **kwargs):
         """Pages of deliveries, served from the cache while no write happened; built from
         plain rows, one query for the page and one (cached) count."""
-        queryset = self.filter_queryset(self.get_queryset())
         visibility = delivery_visibility(request.user)
         filters = urlencode(
             sorted(
@@ -132,6 +131,7 @@ class DeliveryViewSet(ServiceModelViewSet):
         )
 
         def render() -> bytes:
+            queryset = self.filter_queryset(self.get_queryset())
             rows = self.paginator.paginate_rows(
                 delivery_list_rows(queryset),
                 request,

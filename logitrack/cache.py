@@ -7,6 +7,7 @@ cache is down every read simply misses (django-redis ignores and logs the errors
 """
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -30,9 +31,15 @@ def namespace_version(namespace: str) -> int | None:
     """The namespace's current version, or ``None`` when the cache cannot say."""
     version = cache.get(_version_key(namespace))
     if version is None:
-        cache.add(_version_key(namespace), 1, timeout=None)
+        cache.add(_version_key(namespace), _fresh_version(), timeout=None)
         version = cache.get(_version_key(namespace))
     return version
+
+
+def _fresh_version() -> int:
+    # Never a number used before: should the version key be evicted while entries of an
+    # old version survive, a restarted count must not land on one of them.
+    return time.time_ns()
 
 
 def bump(*namespaces: str) -> None:
@@ -43,16 +50,32 @@ def bump(*namespaces: str) -> None:
             try:
                 cache.incr(_version_key(namespace))
             except ValueError:  # no version yet: nothing cached under it either
-                cache.add(_version_key(namespace), 1, timeout=None)
+                cache.add(_version_key(namespace), _fresh_version(), timeout=None)
 
     transaction.on_commit(_bump, robust=True)
 
 
+# The version each namespace had when this process last read it: a guess that lets a
+# hit cost one round trip (the version and the entry fetched together). It is only a
+# guess: the entry is served only if the version read with it still matches.
+_last_seen: dict[str, int] = {}
+
+
 def cached(namespace: str, key: str, build: Callable[[], Any]) -> Any:
     """``build()``'s result, from the cache when the namespace's version still holds."""
-    version = namespace_version(namespace)
+    guess = _last_seen.get(namespace)
+    version = None
+    if guess is not None:
+        guessed_key = f"{namespace}:{guess}:{key}"
+        found = cache.get_many([_version_key(namespace), guessed_key])
+        version = found.get(_version_key(namespace))
+        if version == guess and guessed_key in found:
+            return found[guessed_key]
     if version is None:
-        return build()
+        version = namespace_version(namespace)
+        if version is None:
+            return build()
+    _last_seen[namespace] = version
     full_key = f"{namespace}:{version}:{key}"
     value = cache.get(full_key)
     if value is None:
