@@ -20,6 +20,7 @@ VEHICLE_COLUMNS = (
     "updated_at",
 )
 DRIVER_COLUMNS = ("id", "username", "first_name", "last_name", "phone")
+STAFF_VISIBILITY = "staff"
 
 
 def delivery_list(*, user: User) -> QuerySet[Delivery]:
@@ -106,12 +107,18 @@ def delivery_list_rows(queryset: QuerySet[Delivery]) -> QuerySet:
     return queryset.values(*DELIVERY_LIST_COLUMNS)
 
 
-def delivery_count(*, queryset: QuerySet[Delivery], key: str) -> int:
-    """The exact number of rows of ``queryset``, cached under ``key`` until the next
-    write to deliveries, vehicles or users (versioned, see ``logitrack.cache``)."""
-    return cache.cached(cache.DELIVERIES, f"count:{key}", queryset.order_by().count)
+def delivery_count(*, queryset: QuerySet[Delivery], key: str, everything: bool) -> int:
+    """The exact number of rows of ``queryset``, cached under ``key``.
+
+    The count of ``everything`` (no filter, no scope) changes only when a delivery is
+    created or deleted, so it outlives status moves and edits, which would otherwise
+    send every reader back to counting the whole table; any other count is rebuilt
+    after each write to deliveries (versioned, see ``logitrack.cache``).
+    """
+    namespace = cache.DELIVERY_TOTAL if everything else cache.DELIVERIES
+    return cache.cached(namespace, f"count:{key}", queryset.order_by().count)
 
 
 def delivery_visibility(user: User) -> str:
     """A name for what ``user`` may see of the deliveries (cache keys never mix two)."""
-    return "staff" if is_staff_user(user) else f"driver:{user.pk}"
+    return STAFF_VISIBILITY if is_staff_user(user) else f"driver:{user.pk}"

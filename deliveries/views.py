@@ -16,6 +16,7 @@ from deliveries.filters import DeliveryFilter
 from deliveries.models import Delivery, Report
 from deliveries.permissions import DeliveryAccess
 from deliveries.selectors import (
+    STAFF_VISIBILITY,
     delivery_count,
     delivery_event_list,
     delivery_get_public,
@@ -135,7 +136,11 @@ class DeliveryViewSet(ServiceModelViewSet):
             rows = self.paginator.paginate_rows(
                 delivery_list_rows(queryset),
                 request,
-                count=lambda: delivery_count(queryset=queryset, key=f"{visibility}?{filters}"),
+                count=lambda: delivery_count(
+                    queryset=queryset,
+                    key=f"{visibility}?{filters}",
+                    everything=visibility == STAFF_VISIBILITY and not filters,
+                ),
             )
             body = self.paginator.response_body([delivery_list_item(row) for row in rows])
             return orjson.dumps(body)

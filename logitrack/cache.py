@@ -19,8 +19,10 @@ logger = logging.getLogger(__name__)
 
 STATS = "stats"
 VEHICLES = "vehicles"
-# Delivery list pages and counts: they show vehicles and drivers too.
+# Delivery list pages and filtered counts: they show vehicles and drivers too.
 DELIVERIES = "deliveries"
+# The number of all deliveries: only a creation or a deletion changes it.
+DELIVERY_TOTAL = "delivery-total"
 
 
 def _version_key(namespace: str) -> str:

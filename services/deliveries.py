@@ -161,6 +161,7 @@ def delivery_create(
     delivery.full_clean()
     delivery.save()
     _record_event(delivery=delivery, from_status="", actor=actor, note="Created")
+    cache.bump(cache.DELIVERY_TOTAL)
     if vehicle is not None:
         delivery = delivery_assign(delivery=delivery, vehicle=vehicle, driver=driver, actor=actor)
     return delivery
@@ -223,7 +224,7 @@ def delivery_delete(*, delivery: Delivery, actor: User | None) -> None:
     if locked.status not in DELETABLE_STATUSES:
         raise DeliveryNotDeletable(status=locked.status)
     locked.delete()
-    cache.bump(cache.STATS, cache.DELIVERIES)
+    cache.bump(cache.STATS, cache.DELIVERIES, cache.DELIVERY_TOTAL)
 
 
 def _move(

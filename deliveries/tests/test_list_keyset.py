@@ -197,3 +197,25 @@ def test_every_write_shows_on_the_next_list_read(
         write(delivery, vehicle, dispatcher)
 
     assert dispatcher_client.get(URL).json() != before
+
+
+def test_the_total_count_survives_status_moves_but_not_creations(
+    dispatcher, dispatcher_client, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    delivery = DeliveryFactory(assigned=True)
+    dispatcher_client.get(URL)  # counts and caches
+
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery_services.delivery_start(delivery=delivery, actor=dispatcher)
+    with django_assert_num_queries(1):  # the page again, not the count
+        moved = dispatcher_client.get(URL).json()
+    assert (moved["count"], moved["results"][0]["status"]) == (1, "in_transit")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        WRITES["delivery created"](delivery, None, dispatcher)
+    assert dispatcher_client.get(URL).json()["count"] == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery_services.delivery_delete(
+            delivery=Delivery.objects.get(recipient_name="New"), actor=dispatcher
+        )
+    assert dispatcher_client.get(URL).json()["count"] == 1
