@@ -9,7 +9,8 @@ SEARCH_FIELDS = ("tracking_code", "recipient_name", "origin_address", "destinati
 class DeliveryFilter(django_filters.FilterSet):
     """The delivery list's filters; reports take the same keys."""
 
-    status = django_filters.MultipleChoiceFilter(choices=DeliveryStatus.choices)
+    # No join can repeat a delivery, so no DISTINCT (it would sort every match).
+    status = django_filters.MultipleChoiceFilter(choices=DeliveryStatus.choices, distinct=False)
     vehicle = django_filters.NumberFilter(field_name="vehicle_id")
     driver = django_filters.NumberFilter(field_name="driver_id")
     scheduled_after = django_filters.IsoDateTimeFilter(

@@ -219,3 +219,10 @@ def test_the_total_count_survives_status_moves_but_not_creations(
             delivery=Delivery.objects.get(recipient_name="New"), actor=dispatcher
         )
     assert dispatcher_client.get(URL).json()["count"] == 1
+
+
+def test_filtering_by_status_does_not_sort_every_match(dispatcher_client, thirty):
+    with CaptureQueriesContext(connection) as queries:
+        response = dispatcher_client.get(URL, {"status": ["pending", "assigned"]})
+    assert response.status_code == 200
+    assert not any("DISTINCT" in q["sql"] for q in queries)
