@@ -3,7 +3,6 @@ from urllib.parse import urlencode
 import orjson
 from django.conf import settings
 from django.http import FileResponse, HttpResponse
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
@@ -40,6 +39,7 @@ from deliveries.serializers import (
     delivery_list_item,
 )
 from logitrack import cache
+from logitrack.filters import FilterBackend
 from logitrack.openapi import CONFLICT_RESPONSE
 from logitrack.pagination import KeysetPagination
 from logitrack.permissions import IsStaff
@@ -96,7 +96,7 @@ class DeliveryViewSet(ServiceModelViewSet):
     input_serializer_class = DeliveryInputSerializer
     permission_classes = [DeliveryAccess]
     filterset_class = DeliveryFilter  # ?search= included, shared with reports
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [FilterBackend, OrderingFilter]
     ordering_fields = ["scheduled_for", "created_at", "status"]
     instance_kwarg = "delivery"
     create_service = staticmethod(delivery_services.delivery_create)
