@@ -5,7 +5,8 @@ from collections import defaultdict
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db import connection
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from deliveries.models import (
@@ -20,7 +21,9 @@ from deliveries.models import (
 from deliveries.tests.factories import DeliveryFactory
 from fleet.models import MaintenanceRecord, Vehicle, VehicleStatus
 from fleet.tests.factories import VehicleFactory
+from services import demo
 from services.deliveries import ALLOWED_TRANSITIONS
+from services.demo import demo_seed
 from users.models import Role, User
 from users.tests.factories import UserFactory
 
@@ -340,3 +343,174 @@ def test_demo_history_sends_no_email(db):
 
     assert not DeliveryEvent.objects.filter(notified_at__isnull=True).exists()
     assert notifications_sweep() == 0
+
+
+# Large loads on PostgreSQL ------------------------------------------------------
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="large loads set PostgreSQL's indexes and foreign-key checks aside; "
+    "other databases always load through bulk_create",
+)
+
+LARGE = {"vehicles": 12, "drivers": 4, "deliveries": 2_500}
+# Low enough for LARGE to count as a large load.
+LARGE_LOAD_THRESHOLD = 2_000
+DELIVERY_TABLES = [Delivery._meta.db_table, DeliveryEvent._meta.db_table]
+
+
+class DiskFull(Exception):
+    pass
+
+
+def delivery_table_schema():
+    """Every index and constraint of the delivery and event tables, as defined."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename, indexname, indexdef FROM pg_indexes"
+            " WHERE schemaname = current_schema() AND tablename = ANY(%s)",
+            [DELIVERY_TABLES],
+        )
+        indexes = set(cursor.fetchall())
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, contype, pg_get_constraintdef(oid),"
+            " convalidated, condeferrable, condeferred FROM pg_constraint"
+            " WHERE conrelid = ANY(%s::regclass[])",
+            [DELIVERY_TABLES],
+        )
+        constraints = set(cursor.fetchall())
+    return indexes, constraints
+
+
+def analyze_counts():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT relname, analyze_count FROM pg_stat_user_tables"
+            " WHERE schemaname = current_schema() AND relname = ANY(%s)",
+            [DELIVERY_TABLES],
+        )
+        return dict(cursor.fetchall())
+
+
+def assert_references_hold():
+    def missing(model, field, target):
+        return model.objects.filter(**{f"{field}__isnull": False}).exclude(
+            Exists(target.objects.filter(pk=OuterRef(field)))
+        )
+
+    assert not missing(Delivery, "vehicle_id", Vehicle).exists()
+    assert not missing(Delivery, "driver_id", User).exists()
+    assert not missing(DeliveryEvent, "delivery_id", Delivery).exists()
+    assert not missing(DeliveryEvent, "actor_id", User).exists()
+
+
+@on_postgresql
+def test_large_load_keeps_every_rule_index_and_constraint():
+    before = delivery_table_schema()
+
+    result = demo_seed(**LARGE, large_load_threshold=LARGE_LOAD_THRESHOLD)
+
+    assert delivery_table_schema() == before
+    assert result.deliveries_created == Delivery.objects.count() == LARGE["deliveries"]
+    assert result.events_created == DeliveryEvent.objects.count()
+    assert set(Delivery.objects.values_list("status", flat=True)) == set(DeliveryStatus.values)
+    assert_assignment_rules_hold()
+    assert_outcomes_recorded()
+    assert_histories_match_statuses()
+    assert_references_hold()
+    assert not DeliveryEvent.objects.filter(notified_at__isnull=True).exists()
+
+
+@on_postgresql
+def test_large_load_checks_foreign_keys_where_they_cannot_be_switched_off(monkeypatch):
+    # As for a role that may not set session_replication_role: the foreign keys are
+    # dropped with the indexes and added back, which checks every row.
+    monkeypatch.setattr(demo, "_foreign_key_checks_off", lambda cursor: False)
+    before = delivery_table_schema()
+
+    demo_seed(**LARGE, large_load_threshold=LARGE_LOAD_THRESHOLD)
+
+    assert delivery_table_schema() == before
+    assert Delivery.objects.count() == LARGE["deliveries"]
+    assert_references_hold()
+
+
+@on_postgresql
+def test_large_load_leaves_fresh_planner_statistics():
+    before = analyze_counts()
+
+    demo_seed(**LARGE, large_load_threshold=LARGE_LOAD_THRESHOLD)
+
+    after = analyze_counts()
+    assert after == {table: before.get(table, 0) + 1 for table in DELIVERY_TABLES}
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_large_load_tops_up_around_data_already_there():
+    seed(**SMALL)
+    wanted = SMALL["deliveries"] + LARGE["deliveries"]
+
+    demo_seed(vehicles=14, drivers=5, deliveries=wanted, large_load_threshold=LARGE_LOAD_THRESHOLD)
+
+    assert Delivery.objects.count() == wanted
+    assert_assignment_rules_hold()
+    assert_outcomes_recorded()
+    assert_histories_match_statuses()
+    assert_references_hold()
+    # Rows written afterwards get ids past the loaded ones.
+    newest_delivery = Delivery.objects.order_by("-pk").first()
+    newest_event = DeliveryEvent.objects.order_by("-pk").first()
+    delivery = DeliveryFactory()
+    event = DeliveryEvent.objects.create(
+        delivery=delivery, to_status=DeliveryStatus.PENDING, at=timezone.now()
+    )
+    assert delivery.pk > newest_delivery.pk
+    assert event.pk > newest_event.pk
+
+
+@on_postgresql
+def test_top_up_small_next_to_the_table_keeps_the_indexes(monkeypatch):
+    demo_seed(**LARGE, large_load_threshold=LARGE_LOAD_THRESHOLD)
+    before = delivery_table_schema()
+    during = []
+    write = demo._CopyWriter.write
+
+    def write_and_look(self, batch):
+        during.append(delivery_table_schema())
+        write(self, batch)
+
+    monkeypatch.setattr(demo._CopyWriter, "write", write_and_look)
+    # Over the threshold, but less than a tenth of the deliveries already there.
+    added = LARGE["deliveries"] // 10 - 1
+
+    demo_seed(**{**LARGE, "deliveries": LARGE["deliveries"] + added}, large_load_threshold=added)
+
+    assert during == [before]
+    assert Delivery.objects.count() == LARGE["deliveries"] + added
+    assert_assignment_rules_hold()
+    assert_histories_match_statuses()
+
+
+@on_postgresql
+def test_failed_large_load_rolls_back_and_keeps_the_indexes(monkeypatch):
+    monkeypatch.setattr(demo, "DELIVERY_BATCH_SIZE", 1_000)
+    before = delivery_table_schema()
+    during = []
+    write = demo._CopyWriter.write
+
+    def write_then_fail(self, batch):
+        if during:
+            raise DiskFull
+        during.append(delivery_table_schema())
+        write(self, batch)
+
+    monkeypatch.setattr(demo._CopyWriter, "write", write_then_fail)
+
+    with pytest.raises(DiskFull):
+        demo_seed(**LARGE, large_load_threshold=LARGE_LOAD_THRESHOLD)
+
+    assert during[0] != before  # the load did run with the indexes set aside
+    assert delivery_table_schema() == before
+    assert row_counts() == dict.fromkeys(row_counts(), 0)

@@ -1,4 +1,11 @@
-"""``manage.py seed_demo``: a demo data set to try LogiTrack with."""
+"""``manage.py seed_demo``: a demo data set to try LogiTrack with.
+
+An operator's command for demo and benchmark databases. On PostgreSQL a large seed
+(``services.demo.LARGE_LOAD_THRESHOLD`` new deliveries or more, and a tenth of those
+already there) locks the delivery and event tables, reads included, while it runs: it
+drops their secondary indexes, loads the rows and rebuilds the indexes (same
+definitions) in its one transaction.
+"""
 
 import argparse
 import sys
@@ -14,6 +21,7 @@ from services.demo import (
     DEMO_DISPATCHER_USERNAME,
     DEMO_DRIVER_PASSWORD,
     DEMO_DRIVER_USERNAME_PREFIX,
+    LARGE_LOAD_THRESHOLD,
     demo_seed,
 )
 
@@ -31,7 +39,10 @@ def _count(value: str) -> int:
 class Command(BaseCommand):
     help = (
         "Creates demo users, vehicles and deliveries. Idempotent: running it again "
-        "creates nothing new; larger counts top the data set up."
+        "creates nothing new; larger counts top the data set up. On PostgreSQL, a run "
+        f"that adds {LARGE_LOAD_THRESHOLD:,} deliveries or more (and a tenth of those "
+        "already there) locks the delivery and event tables, reads included, until it "
+        "ends and rebuilds their indexes: meant for demo and benchmark databases."
     )
 
     def add_arguments(self, parser):
