@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help install run test lint migrate seed worker beat broker-required clean
+.PHONY: help install run test lint migrate seed worker beat broker-required clean bench
 
 help:
 	@echo "make run   - install, migrate, seed demo data and serve on http://127.0.0.1:$(PORT)"
@@ -58,6 +58,12 @@ lint: install
 	$(BIN)/ruff format --check .
 	DJANGO_DEBUG=1 $(MANAGE) makemigrations --check --dry-run
 	DJANGO_DEBUG=1 $(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
+
+# LogiTrack under Gunicorn against a raw psycopg2 + orjson app, with wrk; see bench/run.py.
+# Needs DATABASE_URL (PostgreSQL) and REDIS_URL; writes bench/results.json.
+bench: install
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""``make bench``: LogiTrack under Gunicorn, measured against a minimal raw WSGI app."""
