@@ -153,7 +153,7 @@ class CpuWatch:
 
 
 def wait_until_quiet(
-    own: Callable[[], set[int]], *, limit: float, timeout: float, sample: float = 1.0
+    own: Callable[[], set[int]], *, limit: float, timeout: float, sample: float = 0.5
 ) -> tuple[bool, float]:
     """Waits until other work uses less than ``limit`` CPUs over two samples in a row, or
     ``timeout`` seconds; returns whether it got quiet, and the last sample."""

@@ -3,26 +3,28 @@
 For each data set size (``BENCH_SIZES``, default ``10k,1m``) it prepares a PostgreSQL
 database of its own on DATABASE_URL's server (``<name>_bench_<size>``: created if
 missing, migrated, seeded with ``seed_demo``, vacuumed and analysed; a second run reuses
-it), then measures for a fixed time (``BENCH_DURATION`` seconds, default 10, after a
-``BENCH_WARMUP`` of 2) with ``BENCH_CONNECTIONS`` (8) connections on ``BENCH_THREADS``
-(2) wrk threads:
+it), starts four servers side by side (Gunicorn, 2 sync workers each, on 127.0.0.1) and
+measures with wrk (``BENCH_CONNECTIONS`` 8 connections on ``BENCH_THREADS`` 2 threads),
+in ``BENCH_ROUNDS`` (3) rounds of ``BENCH_DURATION`` (5) seconds per scenario after a
+``BENCH_WARMUP`` (2 s), every scenario once per round, keeping the median round:
 
-- the raw app (``bench/raw_app.py``, Gunicorn, 2 sync workers): the first page of the
-  delivery list and ``?status=in_transit``, with the planner's estimated count (the
-  yardstick of the targets) and with ``COUNT(*)``;
+- the raw app (``bench/raw_app.py``): the first page of the delivery list and
+  ``?status=in_transit``, with the planner's estimated count (the yardstick of the
+  targets) and with ``COUNT(*)``;
 - LogiTrack as in production (``gunicorn -c gunicorn.conf.py``, ``DJANGO_DEBUG=0``,
-  2 sync workers, Redis), signed in as the demo dispatcher: the list's first page,
-  ``?status=in_transit`` and a page reached by following ``next`` 999 times, each with
-  the list cache off (``LIST_CACHE=0``, Redis flushed: "cold") and on ("warm"); a
-  delivery's detail, the vehicles, the stats; at the largest size, ``POST …/assign/``
-  (and ``unassign/``, to leave the data as it was) while 4 connections read;
+  Redis), signed in as the demo dispatcher, once with the list cache off
+  (``LIST_CACHE=0``, Redis flushed before each measurement: "cold") and once on
+  ("warm"): the list's first page, ``?status=in_transit`` and the page reached by
+  following ``next`` 999 times; on the warm one a delivery's detail, the vehicles, the
+  stats and, at the largest size, ``POST …/assign/`` (and ``unassign/``, to leave the
+  data as it was) while 4 connections read;
 - SQL queries per request, in-process (``bench/probe.py``);
 - the RSS of each Gunicorn worker after 10,000 list requests and, on 1M deliveries, the
   peak RSS of building a 100,000-row CSV report.
 
 The machine is shared: before each measurement it waits (``BENCH_QUIET_TIMEOUT``
 seconds at most, default 60) until other work takes less than ``BENCH_MAX_FOREIGN_CPU``
-CPUs (0.25), and measures again (``BENCH_RETRIES`` times, default 2) when other work took
+CPUs (0.25), and measures again (``BENCH_RETRIES`` times, default 1) when other work took
 more than that during the measurement; each run records how much it was (``other CPU``).
 
 It prints a table and the targets (PASS/MISS), and writes everything, with the machine
@@ -48,7 +50,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -178,22 +180,25 @@ def load_config(env) -> dict:
         "database_url": database_url,
         "redis_url": bench_redis_url(redis_url, _env_int(env, "BENCH_REDIS_DB", 12)),
         "sizes": sizes,
-        "duration": _env_int(env, "BENCH_DURATION", 10),
+        "duration": _env_int(env, "BENCH_DURATION", 5),
+        "rounds": _env_int(env, "BENCH_ROUNDS", 3),
         "warmup": _env_int(env, "BENCH_WARMUP", 2),
         "connections": _env_int(env, "BENCH_CONNECTIONS", 8),
         "threads": _env_int(env, "BENCH_THREADS", 2),
         "vehicles": _env_int(env, "BENCH_VEHICLES", 2_000),
         "drivers": _env_int(env, "BENCH_DRIVERS", 500),
         "memory_requests": _env_int(env, "BENCH_MEMORY_REQUESTS", MEMORY_REQUESTS),
-        "retries": _env_int(env, "BENCH_RETRIES", 2),
+        "retries": _env_int(env, "BENCH_RETRIES", 1),
         "quiet_timeout": _env_int(env, "BENCH_QUIET_TIMEOUT", 60),
         "max_foreign_cpu": _env_float(env, "BENCH_MAX_FOREIGN_CPU", 0.25),
     }
     for size in sizes:
         if database_name(bench_database_url(database_url, size)) == database_name(database_url):
             raise BenchError("The benchmark database would be DATABASE_URL's own.")
-    if config["duration"] < 1 or config["connections"] < 1 or config["threads"] < 1:
-        raise BenchError("BENCH_DURATION, BENCH_CONNECTIONS and BENCH_THREADS must be ≥ 1.")
+    if min(config["duration"], config["rounds"], config["connections"], config["threads"]) < 1:
+        raise BenchError(
+            "BENCH_DURATION, BENCH_ROUNDS, BENCH_CONNECTIONS and BENCH_THREADS must be ≥ 1."
+        )
     config["threads"] = min(config["threads"], config["connections"])
     return config
 
@@ -675,21 +680,11 @@ def _wrk_until_stopped(argv: list[str], env: dict, threads: int) -> str:
 
 
 def measure(
-    config: dict,
-    rows: list,
-    *,
-    app: str,
-    scenario: str,
-    variant: str,
-    size: str,
-    server: Server,
-    path: str,
-    token: str | None = None,
-    cold: bool = False,
+    config: dict, *, server: Server, path: str, token: str | None = None, cold: bool = False
 ) -> dict:
-    """One scenario: a warm-up, then ``BENCH_DURATION`` seconds of load once the machine
-    is quiet; measured again (``BENCH_RETRIES`` times at most) while other work took more
-    than ``BENCH_MAX_FOREIGN_CPU`` CPUs meanwhile, keeping the least disturbed run."""
+    """One measurement: a warm-up, then ``BENCH_DURATION`` seconds of load once the
+    machine is quiet; taken again (``BENCH_RETRIES`` times at most) while other work took
+    more than ``BENCH_MAX_FOREIGN_CPU`` CPUs meanwhile, keeping the least disturbed."""
     url = server.base + path
     result = None
     for attempt in range(1, config["retries"] + 2):
@@ -707,28 +702,16 @@ def measure(
         # Measuring again helps when other work came and went, not when it stays.
         if watch.foreign <= config["max_foreign_cpu"] or not quiet:
             break
-        log(
-            f"    (other work took {watch.foreign:.2f} CPUs during the measurement"
-            + ("; measuring again)" if attempt <= config["retries"] else ")")
-        )
+        if attempt <= config["retries"]:
+            log(f"      (other work took {watch.foreign:.2f} CPUs meanwhile; measuring again)")
     result["disturbed"] = result["foreign_cpu"] > config["max_foreign_cpu"]
-    row = {
-        "app": app,
-        "scenario": scenario,
-        "variant": variant,
-        "size": size,
-        "path": path,
-        "page_size": PAGE_SIZE if scenario in summary.LIST_SCENARIOS else None,
-        **result,
-    }
-    rows.append(row)
-    status = "ok" if row["ok"] else f"FAILED: {row['errors']['status']} non-2xx answers"
-    log(
-        f"    {summary.scenario_label(row):<58} {row['rps']:>9.1f} req/s"
-        f"  p50 {row['latency_ms']['p50']:>7.2f} ms"
-        f"  p99 {row['latency_ms']['p99']:>7.2f} ms  {status}"
-    )
-    return row
+    return result
+
+
+def median_run(results: list[dict]) -> dict:
+    """The measurement with the median req/s (the lower one of the two middle ones)."""
+    ordered = sorted(results, key=lambda result: result["rps"])
+    return ordered[(len(ordered) - 1) // 2]
 
 
 # Assign under read load -------------------------------------------------------------
@@ -817,7 +800,8 @@ class AssignClient(threading.Thread):
 def measure_assign(config: dict, rows: list, *, size: str, server: Server) -> dict:
     token = sign_in(server)
     deliveries, vehicles, driver = assign_candidates(server, token)
-    duration = config["duration"]
+    # As long as all the rounds of a read scenario together, for enough assigns to a p99.
+    duration = max(10, config["duration"] * config["rounds"])
     wait_until_quiet(config)
     with cpu.CpuWatch(lambda: own_pids(config)) as watch:
         deadline = time.monotonic() + duration
@@ -920,78 +904,91 @@ def raw_server(config: dict, url: str, count: str) -> Server:
 def bench_size(config: dict, results: dict, size: str, url: str) -> None:
     rows = results["runs"]
     is_largest = size == config["sizes"][-1] and summary.parse_size(size) >= 1_000_000
-
-    log("  raw app (psycopg2 + orjson, Gunicorn, 2 sync workers)")
-    for app, count in ((RAW, "estimate"), (RAW_EXACT, "exact")):
-        with running(raw_server(config, url, count)) as server:
-            for scenario, path in ((FIRST, FIRST_PATH), (STATUS, STATUS_PATH)):
-                measure(
-                    config,
-                    rows,
-                    app=app,
-                    scenario=scenario,
-                    variant="",
-                    size=size,
-                    server=server,
-                    path=path,
-                )
-
-    deep_paths = {}
-    for variant, list_cache in ((COLD, False), (WARM, True)):
-        log(f"  LogiTrack, list cache {'on' if list_cache else 'off'} ({variant})")
-        flush_redis(config)
-        with running(
-            logitrack_server(config, url, f"logitrack-{variant}", list_cache=list_cache)
-        ) as server:
-            token = sign_in(server)
-            walk = walk_next_links(server, token, DEEP_PAGES)
+    servers = {
+        RAW: raw_server(config, url, "estimate"),
+        RAW_EXACT: raw_server(config, url, "exact"),
+        COLD: logitrack_server(config, url, "logitrack-cold", list_cache=False),
+        WARM: logitrack_server(config, url, "logitrack-warm", list_cache=True),
+    }
+    flush_redis(config)
+    with ExitStack() as stack:
+        for server in servers.values():
+            stack.enter_context(running(server))
+        log(
+            "  servers: the raw app with an estimated count and with COUNT(*); LogiTrack with "
+            "the list cache off (cold) and on (warm); Gunicorn, 2 sync workers each"
+        )
+        deep_paths = {}
+        for variant in (COLD, WARM):
+            server = servers[variant]
+            walk = walk_next_links(server, sign_in(server), DEEP_PAGES)
             results["walks"].setdefault(size, {})[variant] = walk
             deep_paths[variant] = walk["path"]
             log(
-                f"    followed next to page {walk['depth']}: {walk['mean_ms']:.1f} ms per "
-                f"request on average (first 10 {walk['first_10_mean_ms']:.1f} ms, last 10 "
+                f"  {variant}: followed next to page {walk['depth']}: {walk['mean_ms']:.1f} ms "
+                f"per request on average (first 10 {walk['first_10_mean_ms']:.1f} ms, last 10 "
                 f"{walk['last_10_mean_ms']:.1f} ms), {walk['total_s']:.1f} s in all"
             )
-            for scenario, path in (
-                (FIRST, FIRST_PATH),
-                (STATUS, STATUS_PATH),
-                (DEEP, walk["path"]),
-            ):
-                measure(
+        token = sign_in(servers[WARM])
+        status, page = http_json("GET", servers[WARM].base + FIRST_PATH, token=token)
+        detail_path = f"{LIST_PATH}{page['results'][0]['id']}/"
+
+        # Each round measures every scenario once, in this order, so that a slow spell of
+        # the machine weighs on all of them alike; the median round counts.
+        plan = []
+        for scenario, path in ((FIRST, FIRST_PATH), (STATUS, STATUS_PATH)):
+            plan += [
+                (RAW, scenario, "", RAW, path),
+                (RAW_EXACT, scenario, "", RAW_EXACT, path),
+                (LOGITRACK, scenario, COLD, COLD, path),
+                (LOGITRACK, scenario, WARM, WARM, path),
+            ]
+        plan += [
+            (LOGITRACK, DEEP, COLD, COLD, deep_paths[COLD]),
+            (LOGITRACK, DEEP, WARM, WARM, deep_paths[WARM]),
+            (LOGITRACK, DETAIL, "", WARM, detail_path),
+            (LOGITRACK, VEHICLES, "", WARM, "/api/v1/vehicles/"),
+            (LOGITRACK, STATS, "", WARM, "/api/v1/stats/"),
+        ]
+        measured: list[list[dict]] = [[] for _ in plan]
+        for number in range(1, config["rounds"] + 1):
+            log(f"  round {number} of {config['rounds']}")
+            token = sign_in(servers[WARM])  # any LogiTrack server's token is good on both
+            for index, (app, scenario, variant, server_key, path) in enumerate(plan):
+                result = measure(
                     config,
-                    rows,
-                    app=LOGITRACK,
-                    scenario=scenario,
-                    variant=variant,
-                    size=size,
-                    server=server,
+                    server=servers[server_key],
                     path=path,
-                    token=sign_in(server),
-                    cold=not list_cache,
+                    token=token if app == LOGITRACK else None,
+                    cold=variant == COLD,
                 )
-            if not list_cache:
-                continue
-            token = sign_in(server)
-            status, page = http_json("GET", server.base + FIRST_PATH, token=token)
-            delivery_id = page["results"][0]["id"]
-            for scenario, path in (
-                (DETAIL, f"{LIST_PATH}{delivery_id}/"),
-                (VEHICLES, "/api/v1/vehicles/"),
-                (STATS, "/api/v1/stats/"),
-            ):
-                measure(
-                    config,
-                    rows,
-                    app=LOGITRACK,
-                    scenario=scenario,
-                    variant="",
-                    size=size,
-                    server=server,
-                    path=path,
-                    token=sign_in(server),
+                measured[index].append(result)
+                label = summary.scenario_label(
+                    {"app": app, "scenario": scenario, "variant": variant, **result}
                 )
-            if is_largest:
-                results["assign"][size] = measure_assign(config, rows, size=size, server=server)
+                log(
+                    f"    {label:<58} {result['rps']:>8.1f} req/s"
+                    f"  p50 {result['latency_ms']['p50']:>7.2f} ms"
+                    f"  p99 {result['latency_ms']['p99']:>7.2f} ms"
+                    f"  other CPU {result['foreign_cpu']:.2f}"
+                    + ("" if result["ok"] else f"  FAILED: {result['errors']}")
+                )
+        for (app, scenario, variant, _, path), results_of in zip(plan, measured, strict=True):
+            rows.append(
+                {
+                    "app": app,
+                    "scenario": scenario,
+                    "variant": variant,
+                    "size": size,
+                    "path": path,
+                    "page_size": PAGE_SIZE if scenario in summary.LIST_SCENARIOS else None,
+                    **median_run(results_of),
+                    "ok": all(result["ok"] for result in results_of),
+                    "rounds_rps": [round(result["rps"], 1) for result in results_of],
+                }
+            )
+        if is_largest:
+            results["assign"][size] = measure_assign(config, rows, size=size, server=servers[WARM])
 
     log(f"  memory: {config['memory_requests']:,} list requests on fresh workers (list cache off)")
     flush_redis(config)
@@ -1084,6 +1081,7 @@ def main() -> int:
             for key in (
                 "sizes",
                 "duration",
+                "rounds",
                 "warmup",
                 "connections",
                 "threads",

@@ -206,7 +206,8 @@ def _target(
     word = "above" if (margin or 0) >= 0 else "short by"
     if not at_least:
         word = "under" if met else "over by"
-    summary = f"{how} ({word} {abs(margin or 0) * 100:.0f}%)"
+    percent = abs(margin or 0) * 100
+    summary = f"{how} ({word} {percent:.1f}%)" if percent < 1 else f"{how} ({word} {percent:.0f}%)"
     return {
         "target": number,
         "name": name,
