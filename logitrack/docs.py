@@ -7,8 +7,8 @@ is JSON in the API's error shape, like every other error under ``/api/``.
 from drf_spectacular import views
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.renderers import JSONRenderer
-from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from logitrack.authentication import JWTAuthentication
 from logitrack.permissions import IsStaffOrDocsPublic
 
 

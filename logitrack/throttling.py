@@ -3,13 +3,44 @@
 DRF's throttles keep a list of request times per client and read and rewrite all of it
 on every request, which grows with the allowed rate. These count requests in a window
 that opens with a client's first request and lasts the rate's period: one atomic
-``INCR`` per request. A cache that is down counts nothing and lets requests through.
+``INCR`` per request (on Redis, one script that counts and opens the window together).
+A cache that is down counts nothing and lets requests through.
 """
 
+import functools
+import logging
+
+from redis.commands.core import Script
+from redis.exceptions import RedisError
 from rest_framework import throttling
+
+logger = logging.getLogger(__name__)
+
+# Counts a request in the window KEYS[1] of ARGV[1] seconds, opening it if there is
+# none; returns the count and the milliseconds left in the window.
+COUNT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return {count, redis.call('PTTL', KEYS[1])}
+"""
+
+
+def _redis_client(cache):
+    """The redis-py client behind a django-redis cache, ``None`` for any other cache."""
+    client = getattr(cache, "client", None)
+    get_client = getattr(client, "get_client", None)
+    return get_client(write=True) if get_client is not None else None
+
+
+@functools.cache
+def _count_script(client) -> Script:
+    """``COUNT_SCRIPT``, run by its hash (``EVALSHA``) once Redis knows it."""
+    return client.register_script(COUNT_SCRIPT)
 
 
 class WindowCounterMixin:
+    _left: float | None = None  # seconds left in the window, when Redis said
+
     def allow_request(self, request, view) -> bool:
         if self.rate is None:
             return True
@@ -17,6 +48,24 @@ class WindowCounterMixin:
         if self.key is None:
             return True
         self.now = self.timer()
+        client = _redis_client(self.cache)
+        count = self._count(client) if client is not None else self._count_in_cache()
+        if count is None:  # the cache is down
+            return True
+        return count <= self.num_requests
+
+    def _count(self, client) -> int | None:
+        try:
+            count, left_ms = _count_script(client)(
+                keys=[self.cache.make_key(self.key)], args=[self.duration], client=client
+            )
+        except RedisError:
+            logger.warning("Throttle not counted: Redis is unavailable.", exc_info=True)
+            return None
+        self._left = max(0, left_ms) / 1000
+        return count
+
+    def _count_in_cache(self) -> int | None:
         try:
             count = self.cache.incr(self.key)
         except ValueError:  # no window open for this client: this request opens one
@@ -25,11 +74,11 @@ class WindowCounterMixin:
                 count = 1
             else:  # another request opened it meanwhile
                 count = self.cache.incr(self.key)
-        if count is None:  # the cache is down
-            return True
-        return count <= self.num_requests
+        return count
 
     def wait(self) -> float:
+        if self._left is not None:
+            return self._left
         start = self.cache.get(f"{self.key}:start")
         if start is None:
             return float(self.duration)
