@@ -1,6 +1,6 @@
-import datetime as dt
 from decimal import Decimal
 
+import orjson
 from django.urls import reverse
 from rest_framework import serializers
 
@@ -170,63 +170,92 @@ class StatsSerializer(serializers.Serializer):
     generated_at = serializers.DateTimeField()
 
 
-# Lean output for the delivery list: the same JSON as DeliverySerializer, built from
-# ``.values()`` rows (see deliveries.selectors.delivery_list_rows) without a serializer
-# per row. A test holds the two outputs equal.
+# Lean output for the delivery list: the same JSON as DeliverySerializer, built from the
+# rows of deliveries.selectors.delivery_list_rows without a serializer per row. Date-times
+# stay datetime objects (UTC) for the JSON encoder (``dumps_list_body``) to write as
+# DRF does. A test holds the two outputs equal.
 _CENTS = Decimal("0.01")
-
-
-def _datetime(value):
-    if value is None:
-        return None
-    text = value.astimezone(dt.UTC).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _decimal(value):
     return None if value is None else f"{value.quantize(_CENTS):f}"
 
 
-def delivery_list_item(row: dict) -> dict:
-    vehicle = None
-    if row["vehicle__id"] is not None:
-        vehicle = {
-            "id": row["vehicle__id"],
-            "plate_number": row["vehicle__plate_number"],
-            "make": row["vehicle__make"],
-            "model": row["vehicle__model"],
-            "year": row["vehicle__year"],
-            "vehicle_type": row["vehicle__vehicle_type"],
-            "capacity_kg": _decimal(row["vehicle__capacity_kg"]),
-            "status": row["vehicle__status"],
-            "created_at": _datetime(row["vehicle__created_at"]),
-            "updated_at": _datetime(row["vehicle__updated_at"]),
-        }
-    driver = None
-    if row["driver__id"] is not None:
-        driver = {
-            "id": row["driver__id"],
-            "username": row["driver__username"],
-            "first_name": row["driver__first_name"],
-            "last_name": row["driver__last_name"],
-            "phone": row["driver__phone"],
-        }
+def delivery_list_item(row: tuple) -> dict:
+    (
+        id_,
+        tracking_code,
+        status,
+        origin_address,
+        destination_address,
+        recipient_name,
+        recipient_phone,
+        recipient_email,
+        weight_kg,
+        scheduled_for,
+        notes,
+        failure_reason,
+        created_at,
+        updated_at,
+        delivered_at,
+        vehicle_id,
+        plate_number,
+        make,
+        model,
+        year,
+        vehicle_type,
+        capacity_kg,
+        vehicle_status,
+        vehicle_created_at,
+        vehicle_updated_at,
+        driver_id,
+        username,
+        first_name,
+        last_name,
+        phone,
+    ) = row
     return {
-        "id": row["id"],
-        "tracking_code": row["tracking_code"],
-        "status": row["status"],
-        "origin_address": row["origin_address"],
-        "destination_address": row["destination_address"],
-        "recipient_name": row["recipient_name"],
-        "recipient_phone": row["recipient_phone"],
-        "recipient_email": row["recipient_email"],
-        "weight_kg": _decimal(row["weight_kg"]),
-        "scheduled_for": _datetime(row["scheduled_for"]),
-        "notes": row["notes"],
-        "failure_reason": row["failure_reason"],
-        "created_at": _datetime(row["created_at"]),
-        "updated_at": _datetime(row["updated_at"]),
-        "delivered_at": _datetime(row["delivered_at"]),
-        "vehicle": vehicle,
-        "driver": driver,
+        "id": id_,
+        "tracking_code": tracking_code,
+        "status": status,
+        "origin_address": origin_address,
+        "destination_address": destination_address,
+        "recipient_name": recipient_name,
+        "recipient_phone": recipient_phone,
+        "recipient_email": recipient_email,
+        "weight_kg": _decimal(weight_kg),
+        "scheduled_for": scheduled_for,
+        "notes": notes,
+        "failure_reason": failure_reason,
+        "created_at": created_at,
+        "updated_at": updated_at,
+        "delivered_at": delivered_at,
+        "vehicle": None
+        if vehicle_id is None
+        else {
+            "id": vehicle_id,
+            "plate_number": plate_number,
+            "make": make,
+            "model": model,
+            "year": year,
+            "vehicle_type": vehicle_type,
+            "capacity_kg": _decimal(capacity_kg),
+            "status": vehicle_status,
+            "created_at": vehicle_created_at,
+            "updated_at": vehicle_updated_at,
+        },
+        "driver": None
+        if driver_id is None
+        else {
+            "id": driver_id,
+            "username": username,
+            "first_name": first_name,
+            "last_name": last_name,
+            "phone": phone,
+        },
     }
+
+
+def dumps_list_body(body: dict) -> bytes:
+    """A list body as JSON; date-times in UTC end in ``Z``, as DRF writes them."""
+    return orjson.dumps(body, option=orjson.OPT_UTC_Z)

@@ -1,6 +1,5 @@
 from urllib.parse import urlencode
 
-import orjson
 from django.conf import settings
 from django.http import FileResponse, HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -37,6 +36,7 @@ from deliveries.serializers import (
     StatsSerializer,
     TrackingSerializer,
     delivery_list_item,
+    dumps_list_body,
 )
 from logitrack import cache
 from logitrack.filters import FilterBackend
@@ -120,7 +120,8 @@ class DeliveryViewSet(ServiceModelViewSet):
 
     def list(self, request, *args, **kwargs):
         """Pages of deliveries, served from the cache while no write happened; built from
-        plain rows, one query for the page and one (cached) count."""
+        plain rows (``delivery_list_rows``), one query for the page and one (cached)
+        count."""
         visibility = delivery_visibility(request.user)
         filters = urlencode(
             sorted(
@@ -133,17 +134,19 @@ class DeliveryViewSet(ServiceModelViewSet):
 
         def render() -> bytes:
             queryset = self.filter_queryset(self.get_queryset())
-            rows = self.paginator.paginate_rows(
-                delivery_list_rows(queryset),
+            items = self.paginator.paginate_rows(
+                queryset,
                 request,
                 count=lambda: delivery_count(
                     queryset=queryset,
                     key=f"{visibility}?{filters}",
                     everything=visibility == STAFF_VISIBILITY and not filters,
                 ),
+                fetch=lambda window: [
+                    delivery_list_item(row) for row in delivery_list_rows(window)
+                ],
             )
-            body = self.paginator.response_body([delivery_list_item(row) for row in rows])
-            return orjson.dumps(body)
+            return dumps_list_body(self.paginator.response_body(items))
 
         if settings.LIST_CACHE:
             key = f"page:{visibility}:{request.get_host()}{request.get_full_path()}"

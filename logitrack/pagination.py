@@ -62,9 +62,17 @@ class KeysetPagination(PageNumberPagination):
 
     cursor_query_param = "cursor"
 
-    def paginate_rows(self, queryset: QuerySet, request, *, count: Callable[[], int]) -> list[dict]:
-        """The page of ``queryset`` (``.values()`` rows, ordered by plain fields ending in
-        a unique one) that ``request`` asks for."""
+    def paginate_rows(
+        self,
+        queryset: QuerySet,
+        request,
+        *,
+        count: Callable[[], int],
+        fetch: Callable[[QuerySet], list[dict]],
+    ) -> list[dict]:
+        """The page of ``queryset`` (ordered by plain fields ending in a unique one) that
+        ``request`` asks for, as ``fetch`` reads a slice of it: dicts that carry the
+        ordering fields under their names."""
         self.request = request
         self.page_size = self.get_page_size(request)
         self.ordering = [
@@ -78,7 +86,7 @@ class KeysetPagination(PageNumberPagination):
             )
             if backwards:
                 window = window.reverse()
-            rows = list(window[: self.page_size + 1])
+            rows = fetch(window[: self.page_size + 1])
             more = len(rows) > self.page_size
             rows = rows[: self.page_size]
             if backwards:
@@ -87,7 +95,7 @@ class KeysetPagination(PageNumberPagination):
         else:
             number = self._page_number(request)
             offset = (number - 1) * self.page_size
-            rows = list(queryset[offset : offset + self.page_size + 1])
+            rows = fetch(queryset[offset : offset + self.page_size + 1])
             if not rows and number != 1:
                 raise NotFound(INVALID_PAGE)
             self.has_next = len(rows) > self.page_size
