@@ -3,8 +3,9 @@
 - A token this process has verified is not decoded and verified again: the verified
   token is kept (by its exact bytes, which the signature covers) until it expires; its
   expiry is checked on every request as before.
-- The user is read with a statement built once (``users.selectors.user_get_by_id``)
-  rather than an ORM query compiled per request.
+- The user comes from the cache (``users.selectors.user_get_for_request``), which any
+  save or deletion of the user invalidates after commit; on a miss it is read with a
+  statement built once rather than an ORM query compiled per request.
 
 Everything else is simplejwt's: the same header parsing, the same errors and codes, the
 same checks (user missing, inactive, password changed when revocation is on).
@@ -20,7 +21,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from users.selectors import user_get_by_id
+from users.selectors import user_get_for_request
 
 # Verified tokens by their raw bytes; emptied when it reaches the limit (a process sees
 # a few hundred live tokens at most: access tokens live 15 minutes).
@@ -53,7 +54,7 @@ class JWTAuthentication(authentication.JWTAuthentication):
             user_id = validated_token[api_settings.USER_ID_CLAIM]
         except KeyError as exc:
             raise InvalidToken(_("Token contained no recognizable user identification")) from exc
-        user = user_get_by_id(user_id)
+        user = user_get_for_request(user_id)
         if user is None:
             raise AuthenticationFailed(_("User not found"), code="user_not_found")
         if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:

@@ -25,6 +25,12 @@ DELIVERIES = "deliveries"
 DELIVERY_TOTAL = "delivery-total"
 
 
+def user_namespace(user_id) -> str:
+    """One user's account as authentication reads it; any save or deletion of the user
+    bumps it (``users.signals``)."""
+    return f"user:{user_id}"
+
+
 def _version_key(namespace: str) -> str:
     return f"version:{namespace}"
 
@@ -44,8 +50,12 @@ def _fresh_version() -> int:
     return time.time_ns()
 
 
-def bump(*namespaces: str) -> None:
-    """Invalidates the namespaces' cached reads once the current transaction commits."""
+def bump(*namespaces: str, immediately: bool = False) -> None:
+    """Invalidates the namespaces' cached reads once the current transaction commits.
+
+    ``immediately`` also invalidates them at once, so that reads later in the same
+    transaction do not see the old entries either (a read by another request in between
+    may cache the old row again; the bump after commit discards it)."""
 
     def _bump() -> None:
         for namespace in namespaces:
@@ -54,6 +64,8 @@ def bump(*namespaces: str) -> None:
             except ValueError:  # no version yet: nothing cached under it either
                 cache.add(_version_key(namespace), _fresh_version(), timeout=None)
 
+    if immediately:
+        _bump()
     transaction.on_commit(_bump, robust=True)
 
 
@@ -62,6 +74,22 @@ def bump(*namespaces: str) -> None:
 # guess: the entry is served only if the version read with it still matches.
 _last_seen: dict[str, int] = {}
 
+# This process's copies of immutable entries (bytes, text, numbers, tuples of such) by
+# versioned key, the oldest dropped first: an entry never changes under its version, so
+# once the version read from the cache still matches, the copy is served without
+# fetching the entry again (a cached page is tens of kilobytes). Nothing is served
+# without that read.
+_copies: dict[str, Any] = {}
+COPIES_LIMIT = 128
+_IMMUTABLE = (bytes, str, int, float, tuple)
+
+
+def _keep_copy(full_key: str, value: Any) -> None:
+    if isinstance(value, _IMMUTABLE):
+        if len(_copies) >= COPIES_LIMIT:
+            del _copies[next(iter(_copies))]
+        _copies[full_key] = value
+
 
 def cached(namespace: str, key: str, build: Callable[[], Any]) -> Any:
     """``build()``'s result, from the cache when the namespace's version still holds."""
@@ -69,10 +97,16 @@ def cached(namespace: str, key: str, build: Callable[[], Any]) -> Any:
     version = None
     if guess is not None:
         guessed_key = f"{namespace}:{guess}:{key}"
-        found = cache.get_many([_version_key(namespace), guessed_key])
-        version = found.get(_version_key(namespace))
-        if version == guess and guessed_key in found:
-            return found[guessed_key]
+        if guessed_key in _copies:
+            version = cache.get(_version_key(namespace))
+            if version == guess:
+                return _copies[guessed_key]
+        else:
+            found = cache.get_many([_version_key(namespace), guessed_key])
+            version = found.get(_version_key(namespace))
+            if version == guess and guessed_key in found:
+                _keep_copy(guessed_key, found[guessed_key])
+                return found[guessed_key]
     if version is None:
         version = namespace_version(namespace)
         if version is None:
@@ -83,4 +117,5 @@ def cached(namespace: str, key: str, build: Callable[[], Any]) -> Any:
     if value is None:
         value = build()
         cache.set(full_key, value, timeout=settings.CACHE_TTL)
+    _keep_copy(full_key, value)
     return value

@@ -3,6 +3,7 @@ import functools
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 
+from logitrack import cache
 from logitrack.sql import Converters, column_converters, convert_rows
 from users.models import User
 
@@ -12,13 +13,20 @@ def user_list() -> QuerySet[User]:
 
 
 @functools.cache
-def _user_by_id_statement(alias: str) -> tuple[str, list[str], Converters]:
+def _user_by_id_statement(
+    alias: str, *, with_password: bool = True
+) -> tuple[str, list[str], Converters]:
     """The SQL that reads one user by primary key, the model's field names in column
     order, and the converters the database backend applies to those columns; built once
-    per database, as the ORM would build it for ``User.objects.get(pk=...)``."""
+    per database, as the ORM would build it for ``User.objects.get(pk=...)`` (or, without
+    the password, ``.defer("password")``)."""
     connection = connections[alias]
     quote = connection.ops.quote_name
-    fields = User._meta.concrete_fields
+    fields = [
+        field
+        for field in User._meta.concrete_fields
+        if with_password or field.attname != "password"
+    ]
     table = User._meta.db_table
     sql = (
         f"SELECT {', '.join(quote(field.column) for field in fields)} "  # noqa: S608 - model's own names
@@ -28,15 +36,12 @@ def _user_by_id_statement(alias: str) -> tuple[str, list[str], Converters]:
     return sql, [field.attname for field in fields], converters
 
 
-def user_get_by_id(user_id, *, using: str = DEFAULT_DB_ALIAS) -> User | None:
-    """The user with this primary key, or ``None``: what ``User.objects.get(pk=...)``
-    returns, from a statement built once rather than a query compiled on every call.
-    Authentication reads the user on every API request."""
+def _user_row(user_id, *, using: str, with_password: bool) -> tuple | None:
     try:
         user_id = User._meta.pk.get_prep_value(user_id)
     except (TypeError, ValueError):
         return None
-    sql, names, converters = _user_by_id_statement(using)
+    sql, _, converters = _user_by_id_statement(using, with_password=with_password)
     connection = connections[using]
     with connection.cursor() as cursor:
         cursor.execute(sql, [user_id])
@@ -44,4 +49,34 @@ def user_get_by_id(user_id, *, using: str = DEFAULT_DB_ALIAS) -> User | None:
     if row is None:
         return None
     [row] = convert_rows([row], converters, connection)
+    return tuple(row)
+
+
+def _user_from_row(row: tuple, *, using: str, with_password: bool) -> User:
+    _, names, _ = _user_by_id_statement(using, with_password=with_password)
     return User.from_db(using, names, row)
+
+
+def user_get_by_id(
+    user_id, *, using: str = DEFAULT_DB_ALIAS, with_password: bool = True
+) -> User | None:
+    """The user with this primary key, or ``None``: what ``User.objects.get(pk=...)``
+    returns (without ``with_password``, the password is deferred: read from the database
+    if it is ever asked for), from a statement built once rather than a query compiled on
+    every call."""
+    row = _user_row(user_id, using=using, with_password=with_password)
+    return None if row is None else _user_from_row(row, using=using, with_password=with_password)
+
+
+def user_get_for_request(user_id) -> User | None:
+    """The signed-in user of an API request, served from the cache: authentication needs
+    the account on every request. Any save or deletion of the user invalidates it after
+    commit (``users.signals``), so a deactivated account is refused on its next request.
+    The cache holds the row's values without the password hash (the instance defers it:
+    read from the database if it is ever asked for), and every request gets its own
+    instance."""
+    options = {"using": DEFAULT_DB_ALIAS, "with_password": False}
+    row = cache.cached(
+        cache.user_namespace(user_id), "account", lambda: _user_row(user_id, **options)
+    )
+    return None if row is None else _user_from_row(row, **options)

@@ -12,7 +12,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from logitrack import authentication
 from services import users as user_services
-from users.selectors import user_get_by_id
+from users.selectors import user_get_by_id, user_get_for_request
 from users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -96,3 +96,47 @@ def test_the_user_is_read_with_one_query_as_the_orm_would_read_it(driver):
 def test_an_unknown_user_id_finds_no_one(user_id):
     UserFactory()
     assert user_get_by_id(user_id) is None
+
+
+def test_the_account_is_cached_after_the_first_request(driver, django_assert_num_queries):
+    client = _client(AccessToken.for_user(driver))
+    client.get(ME_URL)
+
+    with django_assert_num_queries(0):
+        assert client.get(ME_URL).json()["username"] == driver.username
+
+
+def test_a_change_made_outside_the_api_acts_on_the_next_request(driver):
+    """A save from the admin, a management command or a shell invalidates the cached
+    account too (a model signal), not only the API's services."""
+    client = _client(AccessToken.for_user(driver))
+    assert client.get(ME_URL).json()["role"] == "driver"
+
+    User = type(driver)
+    user = User.objects.get(pk=driver.pk)
+    user.first_name = "Renamed"
+    user.save()
+    assert client.get(ME_URL).json()["first_name"] == "Renamed"
+
+    user.is_active = False
+    user.save()
+    assert client.get(ME_URL).status_code == 401
+
+
+def test_a_role_change_acts_on_the_next_request(driver, admin_user):
+    client = _client(AccessToken.for_user(driver))
+    assert client.get("/api/v1/stats/").status_code == 403
+
+    user_services.user_update(user=driver, actor=admin_user, role="dispatcher")
+
+    assert client.get("/api/v1/stats/").status_code == 200
+
+
+def test_the_cached_account_holds_no_password_hash(driver):
+    client = _client(AccessToken.for_user(driver))
+    client.get(ME_URL)
+
+    cached = user_get_for_request(driver.pk)
+    assert "password" in cached.get_deferred_fields()
+    assert driver.password not in repr(cached.__dict__)
+    assert cached.password == driver.password  # read from the database when asked
