@@ -4,11 +4,11 @@ import json
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.db.models import Q, QuerySet
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 INVALID_CURSOR = "Invalid cursor."
 INVALID_PAGE = "Invalid page."
@@ -140,12 +140,22 @@ class KeysetPagination(PageNumberPagination):
         return number
 
     def _link(self, row: dict, *, backwards: bool) -> str:
+        """This request's URL with ``cursor`` set to ``row``'s position and no ``page``;
+        the query parameters sorted, as DRF's ``replace_query_param`` writes them."""
         values = [_plain(row[field]) for field, _ in self.ordering]
         token = base64.urlsafe_b64encode(
             json.dumps([values, backwards], separators=(",", ":")).encode()
         ).decode()
-        url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
-        return replace_query_param(url, self.cursor_query_param, token)
+        params = {
+            key: values
+            for key, values in self.request.query_params.lists()
+            if key != self.page_query_param
+        }
+        params[self.cursor_query_param] = [token]
+        scheme, netloc, path, _, fragment = urlsplit(self.request.build_absolute_uri())
+        return urlunsplit(
+            (scheme, netloc, path, urlencode(sorted(params.items()), doseq=True), fragment)
+        )
 
     def _decode(self, raw: str) -> tuple[list, bool]:
         try:

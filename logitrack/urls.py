@@ -11,10 +11,10 @@ admin.site.site_header = "LogiTrack fleet administration"
 admin.site.site_title = "LogiTrack admin"
 admin.site.index_title = "Fleet and deliveries"
 
-api_v1 = [
-    path("", include("users.urls")),
-    path("", include("fleet.urls")),
+api_v1 = [  # the busiest first: URLs are matched in this order
     path("", include("deliveries.urls")),
+    path("", include("fleet.urls")),
+    path("", include("users.urls")),
 ]
 
 
