@@ -1,0 +1,29 @@
+"""DRF's content negotiation, remembered: the renderer chosen for an ``Accept`` header.
+
+DRF parses the ``Accept`` header and matches it against every renderer on each request,
+in more CPU than serving a cached page takes. The choice depends only on the header and
+the view's renderers, so it is remembered per (header, renderers); a URL format
+(``?format=`` or a suffix) and every refusal (``406``) still go through DRF each time.
+"""
+
+from rest_framework.negotiation import DefaultContentNegotiation
+
+# (Accept header, the renderers' classes) → (position of the chosen one, media type).
+_chosen: dict[tuple, tuple[int, str]] = {}
+CHOSEN_LIMIT = 256
+
+
+class ContentNegotiation(DefaultContentNegotiation):
+    def select_renderer(self, request, renderers, format_suffix=None):
+        if format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE):
+            return super().select_renderer(request, renderers, format_suffix)
+        key = (request.META.get("HTTP_ACCEPT"), tuple(type(renderer) for renderer in renderers))
+        found = _chosen.get(key)
+        if found is not None:
+            index, media_type = found
+            return renderers[index], media_type
+        renderer, media_type = super().select_renderer(request, renderers, format_suffix)
+        if len(_chosen) >= CHOSEN_LIMIT:
+            _chosen.clear()
+        _chosen[key] = (renderers.index(renderer), media_type)
+        return renderer, media_type
