@@ -31,12 +31,13 @@ def keyset_condition(
     The first field is also bounded on its own (``<=``/``>=``), so the database can start
     an index range scan at the position instead of filtering from the top.
     """
-    after = Q(pk__in=[])
+    after = None
     for index, (field, descending) in enumerate(ordering):
-        step = Q(**{f"{field}__{'lt' if descending == forward else 'gt'}": values[index]})
-        for earlier in range(index):
-            step &= Q(**{ordering[earlier][0]: values[earlier]})
-        after |= step
+        step = Q(
+            *((ordering[earlier][0], values[earlier]) for earlier in range(index)),
+            (f"{field}__{'lt' if descending == forward else 'gt'}", values[index]),
+        )
+        after = step if after is None else after | step
     first, descending = ordering[0]
     bound = Q(**{f"{first}__{'lte' if descending == forward else 'gte'}": values[0]})
     return bound & after
@@ -74,6 +75,7 @@ class KeysetPagination(PageNumberPagination):
         ``request`` asks for, as ``fetch`` reads a slice of it: dicts that carry the
         ordering fields under their names."""
         self.request = request
+        self._url = None
         self.page_size = self.get_page_size(request)
         self.ordering = [
             (name.lstrip("-"), name.startswith("-")) for name in queryset.query.order_by
@@ -146,16 +148,15 @@ class KeysetPagination(PageNumberPagination):
         token = base64.urlsafe_b64encode(
             json.dumps([values, backwards], separators=(",", ":")).encode()
         ).decode()
-        params = {
-            key: values
-            for key, values in self.request.query_params.lists()
-            if key != self.page_query_param
-        }
-        params[self.cursor_query_param] = [token]
-        scheme, netloc, path, _, fragment = urlsplit(self.request.build_absolute_uri())
-        return urlunsplit(
-            (scheme, netloc, path, urlencode(sorted(params.items()), doseq=True), fragment)
-        )
+        if self._url is None:  # once per request, for both links
+            self._url = urlsplit(self.request.build_absolute_uri())
+            self._params = {
+                key: values
+                for key, values in self.request.query_params.lists()
+                if key not in (self.page_query_param, self.cursor_query_param)
+            }
+        params = sorted({**self._params, self.cursor_query_param: [token]}.items())
+        return urlunsplit(self._url._replace(query=urlencode(params, doseq=True)))
 
     def _decode(self, raw: str) -> tuple[list, bool]:
         try:
