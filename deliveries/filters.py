@@ -2,11 +2,12 @@ import django_filters
 from django.db.models import Q
 
 from deliveries.models import Delivery, DeliveryStatus
+from logitrack.filters import FilterSet
 
 SEARCH_FIELDS = ("tracking_code", "recipient_name", "origin_address", "destination_address")
 
 
-class DeliveryFilter(django_filters.FilterSet):
+class DeliveryFilter(FilterSet):
     """The delivery list's filters; reports take the same keys."""
 
     # No join can repeat a delivery, so no DISTINCT (it would sort every match).

@@ -1,9 +1,10 @@
 import django_filters
 
+from logitrack.filters import FilterSet
 from users.models import Role, User
 
 
-class UserFilter(django_filters.FilterSet):
+class UserFilter(FilterSet):
     role = django_filters.ChoiceFilter(choices=Role.choices)
     is_active = django_filters.BooleanFilter()
 
