@@ -155,6 +155,13 @@ class DeliveryViewSet(ServiceModelViewSet):
             content = render()
         return HttpResponse(content, content_type="application/json")
 
+    def render(self, instance: Delivery) -> dict:
+        """A changed delivery as DeliverySerializer renders it, re-read as one lean row:
+        a ModelSerializer builds its fields anew for every response, which cost an
+        assignment several times this query."""
+        [row] = delivery_list_rows(Delivery.objects.filter(pk=instance.pk)[:1])
+        return delivery_list_item(row)
+
     def _validated(self, serializer_class) -> dict:
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)

@@ -243,3 +243,17 @@ def test_filtering_by_status_does_not_sort_every_match(dispatcher_client, thirty
         response = dispatcher_client.get(URL, {"status": ["pending", "assigned"]})
     assert response.status_code == 200
     assert not any("DISTINCT" in q["sql"] for q in queries)
+
+
+def test_write_responses_equal_the_serializer(dispatcher_client):
+    delivery = DeliveryFactory()
+    vehicle = VehicleFactory()
+    response = dispatcher_client.post(
+        f"{URL}{delivery.pk}/assign/", {"vehicle_id": vehicle.pk}, format="json"
+    )
+
+    assert response.status_code == 200
+    delivery = Delivery.objects.select_related("vehicle", "driver").get(pk=delivery.pk)
+    assert response.json() == json.loads(JSONRenderer().render(DeliverySerializer(delivery).data))
+    assert response.json()["vehicle"]["id"] == vehicle.pk
+    assert response.json()["status"] == "assigned"
