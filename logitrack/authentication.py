@@ -40,7 +40,7 @@ class JWTAuthentication(authentication.JWTAuthentication):
             token, expires_at = found
             if time.time() < expires_at:
                 return token
-            del _verified[raw_token]
+            _verified.pop(raw_token, None)  # another thread may have dropped it
         token = super().get_validated_token(raw_token)  # raises for a bad or expired one
         expires_at = token.payload.get("exp")
         if isinstance(expires_at, int | float):

@@ -91,7 +91,10 @@ _IMMUTABLE = (bytes, str, int, float, tuple)
 def _keep_copy(full_key: str, value: Any) -> None:
     if isinstance(value, _IMMUTABLE):
         if len(_copies) >= COPIES_LIMIT:
-            del _copies[next(iter(_copies))]
+            try:
+                _copies.pop(next(iter(_copies)), None)
+            except (RuntimeError, StopIteration):  # another thread changed it meanwhile
+                pass
         _copies[full_key] = value
 
 

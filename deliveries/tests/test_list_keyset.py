@@ -257,3 +257,20 @@ def test_write_responses_equal_the_serializer(dispatcher_client):
     assert response.json() == json.loads(JSONRenderer().render(DeliverySerializer(delivery).data))
     assert response.json()["vehicle"]["id"] == vehicle.pk
     assert response.json()["status"] == "assigned"
+
+
+def test_page_statements_are_kept_per_shape_never_per_value(dispatcher_client, monkeypatch):
+    from deliveries import selectors
+
+    monkeypatch.setattr(selectors, "_page_sql", {})
+    pending = DeliveryFactory.create_batch(2)
+    assigned = DeliveryFactory.create_batch(3, assigned=True)
+
+    def ids(params):
+        return {row["id"] for row in dispatcher_client.get(URL, params).json()["results"]}
+
+    assert ids({"status": "pending"}) == {d.pk for d in pending}
+    assert ids({"status": "assigned"}) == {d.pk for d in assigned}
+    assert len(selectors._page_sql) == 1  # one shape, two values
+    assert ids({"status": ["pending", "assigned"]}) == {d.pk for d in pending + assigned}
+    assert len(selectors._page_sql) == 2
