@@ -151,8 +151,8 @@ class KeysetPagination(PageNumberPagination):
         if self._url is None:  # once per request, for both links
             self._url = urlsplit(self.request.build_absolute_uri())
             self._params = {
-                key: values
-                for key, values in self.request.query_params.lists()
+                key: given
+                for key, given in self.request.query_params.lists()
                 if key not in (self.page_query_param, self.cursor_query_param)
             }
         params = sorted({**self._params, self.cursor_query_param: [token]}.items())
