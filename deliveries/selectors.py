@@ -9,7 +9,7 @@ from deliveries.models import Delivery, DeliveryEvent, DeliveryStatus, Report
 from fleet.models import Vehicle, VehicleStatus
 from logitrack import cache
 from logitrack.permissions import is_staff_user
-from logitrack.sql import Converters, column_converters, convert_rows
+from logitrack.sql import Converters, column_converters, convert_rows, read_as_text
 from users.models import User
 
 VEHICLE_COLUMNS = (
@@ -153,6 +153,7 @@ def delivery_list_rows(window: QuerySet[Delivery]) -> list:
         _page_sql[using, key] = sql
     connection = connections[using]
     with connection.cursor() as cursor:
+        read_as_text(cursor)
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return convert_rows(rows, _list_converters(using), connection)

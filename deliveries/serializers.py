@@ -171,14 +171,18 @@ class StatsSerializer(serializers.Serializer):
 
 
 # Lean output for the delivery list: the same JSON as DeliverySerializer, built from the
-# rows of deliveries.selectors.delivery_list_rows without a serializer per row. Date-times
-# stay datetime objects (UTC) for the JSON encoder (``dumps_list_body``) to write as
-# DRF does. A test holds the two outputs equal.
+# rows of deliveries.selectors.delivery_list_rows without a serializer per row. On
+# PostgreSQL those rows already hold date-times and decimals as the API's text
+# (``logitrack.sql.read_as_text``); elsewhere date-times stay datetime objects (UTC) for
+# the JSON encoder (``dumps_list_body``) to write as DRF does. A test holds the two
+# outputs equal.
 _CENTS = Decimal("0.01")
 
 
 def _decimal(value):
-    return None if value is None else f"{value.quantize(_CENTS):f}"
+    if value is None or isinstance(value, str):
+        return value
+    return f"{value.quantize(_CENTS):f}"
 
 
 def delivery_list_item(row: tuple) -> dict:

@@ -274,3 +274,28 @@ def test_page_statements_are_kept_per_shape_never_per_value(dispatcher_client, m
     assert len(selectors._page_sql) == 1  # one shape, two values
     assert ids({"status": ["pending", "assigned"]}) == {d.pk for d in pending + assigned}
     assert len(selectors._page_sql) == 2
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        dt.datetime(2025, 3, 4, 5, 6, 7, tzinfo=dt.UTC),  # no fraction
+        dt.datetime(2025, 3, 4, 5, 6, 7, 120000, tzinfo=dt.UTC),  # trailing zeros
+        dt.datetime(2025, 3, 4, 5, 6, 7, 5, tzinfo=dt.UTC),  # leading zeros
+        dt.datetime(2025, 3, 4, 5, 6, 7, 999999, tzinfo=dt.UTC),
+        dt.datetime(999, 12, 31, 23, 59, 59, 100, tzinfo=dt.UTC),  # a three-digit year
+    ],
+)
+def test_lean_rows_write_times_and_decimals_as_the_serializer(moment):
+    delivery = DeliveryFactory(delivered=True, weight_kg="10.50")
+    Delivery.objects.filter(pk=delivery.pk).update(
+        created_at=moment, delivered_at=moment, weight_kg="7.00"
+    )
+    delivery.vehicle.__class__.objects.filter(pk=delivery.vehicle_id).update(
+        capacity_kg="1200.00", updated_at=moment
+    )
+    queryset = Delivery.objects.select_related("vehicle", "driver").filter(pk=delivery.pk)
+    [lean] = [delivery_list_item(row) for row in delivery_list_rows(queryset[:1])]
+    serialized = JSONRenderer().render(DeliverySerializer(queryset.get()).data)
+    assert json.loads(dumps_list_body(lean)) == json.loads(serialized)
+    assert json.loads(serialized)["weight_kg"] == "7.00"
