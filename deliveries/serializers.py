@@ -13,6 +13,7 @@ from deliveries.models import (
     ReportKind,
     ReportStatus,
 )
+from deliveries.selectors import DELIVERY_COLUMNS, DRIVER_COLUMNS, VEHICLE_COLUMNS
 from fleet.models import Vehicle
 from fleet.serializers import VehicleSerializer
 from services.deliveries import DELIVERY_EDITABLE_FIELDS
@@ -258,6 +259,19 @@ def delivery_list_item(row: tuple) -> dict:
             "phone": phone,
         },
     }
+
+
+def delivery_item(delivery: Delivery) -> dict:
+    """``delivery`` (with its vehicle and driver loaded) as DeliverySerializer renders it,
+    without building a serializer's fields for one object."""
+    vehicle, driver = delivery.vehicle, delivery.driver
+    return delivery_list_item(
+        (
+            *(getattr(delivery, name) for name in DELIVERY_COLUMNS),
+            *(getattr(vehicle, name, None) for name in VEHICLE_COLUMNS),
+            *(getattr(driver, name, None) for name in DRIVER_COLUMNS),
+        )
+    )
 
 
 def dumps_list_body(body: dict) -> bytes:

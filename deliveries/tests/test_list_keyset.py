@@ -299,3 +299,15 @@ def test_lean_rows_write_times_and_decimals_as_the_serializer(moment):
     serialized = JSONRenderer().render(DeliverySerializer(queryset.get()).data)
     assert json.loads(dumps_list_body(lean)) == json.loads(serialized)
     assert json.loads(serialized)["weight_kg"] == "7.00"
+
+
+@pytest.mark.parametrize("traits", [{}, {"assigned": True}, {"delivered": True}])
+def test_the_detail_equals_the_serializer(dispatcher_client, traits):
+    delivery = DeliveryFactory(**traits, weight_kg="3.10")
+    response = dispatcher_client.get(f"{URL}{delivery.pk}/")
+
+    assert response.status_code == 200
+    delivery = Delivery.objects.select_related("vehicle", "driver").get(pk=delivery.pk)
+    assert response.json() == json.loads(JSONRenderer().render(DeliverySerializer(delivery).data))
+    assert response.json()["weight_kg"] == "3.10"
+    assert (response.json()["vehicle"] is None) == (not traits)
