@@ -6,7 +6,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from django.db.models import Q, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import BooleanField, Expression, F, Q, QuerySet
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound
 
@@ -22,15 +23,65 @@ class PageNumberPagination(pagination.PageNumberPagination):
     max_page_size = 100
 
 
+class RowComparison(Expression):
+    """``(a, b, …) < (x, y, …)`` (``>`` unless ``less``): one SQL row comparison, which a
+    B-tree index on those columns serves as a range scan, and which compiles in a
+    fraction of the time of the equivalent ``OR``/``AND`` tree."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, fields: Sequence[str], values: Sequence[Any], *, less: bool):
+        super().__init__()
+        self.columns = [F(name) for name in fields]
+        self.values = list(values)
+        self.less = less
+
+    def get_source_expressions(self):
+        return self.columns
+
+    def set_source_expressions(self, exprs):
+        self.columns = list(exprs)
+
+    def resolve_expression(
+        self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False
+    ):
+        resolved = self.copy()
+        resolved.columns = [
+            column.resolve_expression(query, allow_joins, reuse, summarize, for_save)
+            for column in self.columns
+        ]
+        return resolved
+
+    def as_sql(self, compiler, connection):
+        columns, params = [], []
+        for column in self.columns:
+            sql, column_params = compiler.compile(column)
+            columns.append(sql)
+            params.extend(column_params)
+        params.extend(
+            column.output_field.get_db_prep_value(value, connection)
+            for column, value in zip(self.columns, self.values, strict=True)
+        )
+        placeholders = ", ".join(["%s"] * len(self.values))
+        operator = "<" if self.less else ">"
+        return f"({', '.join(columns)}) {operator} ({placeholders})", params
+
+
 def keyset_condition(
     ordering: Sequence[tuple[str, bool]], values: Sequence[Any], *, forward: bool
-) -> Q:
+) -> Q | RowComparison:
     """Rows strictly after (``forward``) or before the row with ``values`` in ``ordering``
-    (``(field, descending)`` pairs ending in a unique field).
+    (``(field, descending)`` pairs ending in a unique field; the values already the
+    fields' Python values).
 
-    The first field is also bounded on its own (``<=``/``>=``), so the database can start
-    an index range scan at the position instead of filtering from the top.
+    When every field runs the same way (the API's orderings always do) this is one row
+    comparison. Otherwise it is the expanded form, with the first field also bounded on
+    its own (``<=``/``>=``) so the database can start an index range scan there.
     """
+    if len({descending for _, descending in ordering}) == 1:
+        descending = ordering[0][1]
+        return RowComparison([field for field, _ in ordering], values, less=descending == forward)
     after = None
     for index, (field, descending) in enumerate(ordering):
         step = Q(
@@ -82,7 +133,7 @@ class KeysetPagination(PageNumberPagination):
         ]
         raw_cursor = request.query_params.get(self.cursor_query_param)
         if raw_cursor is not None:
-            position, backwards = self._decode(raw_cursor)
+            position, backwards = self._decode(raw_cursor, queryset.model)
             window = queryset.filter(
                 keyset_condition(self.ordering, position, forward=not backwards)
             )
@@ -158,11 +209,22 @@ class KeysetPagination(PageNumberPagination):
         params = sorted({**self._params, self.cursor_query_param: [token]}.items())
         return urlunsplit(self._url._replace(query=urlencode(params, doseq=True)))
 
-    def _decode(self, raw: str) -> tuple[list, bool]:
+    def _decode(self, raw: str, model) -> tuple[list, bool]:
+        """The position (as the ordering fields' Python values) and direction a cursor
+        carries; 404 for anything this pagination did not write."""
         try:
             values, backwards = json.loads(base64.urlsafe_b64decode(raw.encode()))
         except (ValueError, TypeError) as exc:
             raise NotFound(INVALID_CURSOR) from exc
         if not isinstance(values, list) or len(values) != len(self.ordering):
             raise NotFound(INVALID_CURSOR)
-        return values, bool(backwards)
+        try:
+            position = [
+                model._meta.get_field(field).to_python(value)
+                for (field, _), value in zip(self.ordering, values, strict=True)
+            ]
+        except (ValidationError, ValueError, TypeError) as exc:
+            raise NotFound(INVALID_CURSOR) from exc
+        if any(value is None for value in position):
+            raise NotFound(INVALID_CURSOR)
+        return position, bool(backwards)

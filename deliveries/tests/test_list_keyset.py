@@ -2,6 +2,7 @@
 counts, lean rows equal to the serializer's, and a cache that never serves stale or
 someone else's page."""
 
+import base64
 import datetime as dt
 import json
 from urllib.parse import parse_qs, urlsplit
@@ -311,3 +312,41 @@ def test_the_detail_equals_the_serializer(dispatcher_client, traits):
     assert response.json() == json.loads(JSONRenderer().render(DeliverySerializer(delivery).data))
     assert response.json()["weight_kg"] == "3.10"
     assert (response.json()["vehicle"] is None) == (not traits)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["not-a-date", 5],
+        ["2025-01-01T00:00:00Z", "x"],
+        [None, 5],
+        [[1], 5],
+        [{"a": 1}, 5],
+    ],
+    ids=["bad date", "bad id", "null", "list", "object"],
+)
+def test_a_cursor_with_values_of_the_wrong_kind_is_404(dispatcher_client, thirty, values):
+    cursor = base64.urlsafe_b64encode(json.dumps([values, False]).encode()).decode()
+    response = dispatcher_client.get(URL, {"cursor": cursor})
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["detail"] == INVALID_CURSOR
+
+
+def test_cursor_pages_ask_for_one_row_comparison(dispatcher_client, thirty):
+    second = dispatcher_client.get(URL, {"page_size": 4}).json()["next"]
+    with CaptureQueriesContext(connection) as queries:
+        dispatcher_client.get(second)
+    [page_sql] = [q["sql"] for q in queries if "LIMIT" in q["sql"]]
+    assert '("deliveries_delivery"."created_at", "deliveries_delivery"."id") <' in page_sql
+    assert " OR " not in page_sql
+
+
+def test_mixed_directions_walk_every_delivery_once(dispatcher_client, thirty):
+    params = {"ordering": "status,-created_at"}
+    everything = dispatcher_client.get(URL, {**params, "page_size": 100}).json()
+    expected = [row["id"] for row in everything["results"]]
+
+    pages = _walk(dispatcher_client, URL, {**params, "page_size": 4})
+
+    assert _ids(pages) == expected
+    assert len(set(expected)) == 30
