@@ -1,9 +1,12 @@
-"""Statements built once from the models, for the few reads on every request.
+"""Reads on every request, kept cheap: statements built once from the models, and values
+read as the text the API writes.
 
 The ORM compiles a query on each call; for a read made on every API request (the
 signed-in user, the delivery list's columns) that costs more than running it. These
 helpers let a selector keep a statement built once and still hand back the values the
 ORM would: the database backend's converters (for example SQLite's date-times) applied.
+``read_as_text`` has a PostgreSQL cursor hand back time-stamps and decimals as the API's
+strings, for rows that go straight to JSON.
 """
 
 import datetime as dt
