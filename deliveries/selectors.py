@@ -1,11 +1,12 @@
 import functools
+from decimal import Decimal
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
-from deliveries.models import Delivery, DeliveryEvent, DeliveryStatus, Report
+from deliveries.models import ACTIVE_STATUSES, Delivery, DeliveryEvent, DeliveryStatus, Report
 from fleet.models import Vehicle, VehicleStatus
 from logitrack import cache
 from logitrack.permissions import is_staff_user
@@ -35,6 +36,16 @@ def delivery_list(*, user: User) -> QuerySet[Delivery]:
     if not is_staff_user(user):
         qs = qs.filter(driver=user)
     return qs
+
+
+def vehicle_load_kg(*, vehicle: Vehicle, excluding: Delivery | None = None) -> Decimal:
+    """Weight of the vehicle's ``assigned``/``in_transit`` deliveries (without
+    ``excluding``), to two decimal places on every database."""
+    qs = Delivery.objects.filter(vehicle=vehicle, status__in=ACTIVE_STATUSES)
+    if excluding is not None:
+        qs = qs.exclude(pk=excluding.pk)
+    total = qs.aggregate(total=Sum("weight_kg"))["total"] or Decimal("0")
+    return total.quantize(Decimal("0.01"))
 
 
 def delivery_event_list(*, delivery: Delivery) -> QuerySet[DeliveryEvent]:

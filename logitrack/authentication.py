@@ -8,7 +8,7 @@
   statement built once rather than an ORM query compiled per request.
 
 Everything else is simplejwt's: the same header parsing, the same errors and codes, the
-same checks (user missing, inactive, password changed when revocation is on).
+same checks (user missing, inactive, password changed: ``CHECK_REVOKE_TOKEN`` is on).
 """
 
 import time
@@ -16,12 +16,14 @@ import time
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt import authentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
-from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from users.selectors import user_get_for_request
+
+# A token issued before the account's password was last set (changed, reset) is refused.
+PASSWORD_CHANGED = _("The password was changed after this token was issued.")
 
 # Verified tokens by their raw bytes; emptied when it reaches the limit (a process sees
 # a few hundred live tokens at most: access tokens live 15 minutes).
@@ -55,16 +57,15 @@ class JWTAuthentication(authentication.JWTAuthentication):
         except KeyError as exc:
             raise InvalidToken(_("Token contained no recognizable user identification")) from exc
         user = user_get_for_request(user_id)
+        # Each a token that no longer stands for a usable account: ``token_not_valid``.
         if user is None:
-            raise AuthenticationFailed(_("User not found"), code="user_not_found")
+            raise InvalidToken(_("User not found"))
         if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
-            raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
-        if api_settings.CHECK_REVOKE_TOKEN and validated_token.get(
-            api_settings.REVOKE_TOKEN_CLAIM
-        ) != get_md5_hash_password(user.password):
-            raise AuthenticationFailed(
-                _("The user's password has been changed."), code="password_changed"
-            )
+            raise InvalidToken(_("User is inactive"))
+        if api_settings.CHECK_REVOKE_TOKEN and (
+            validated_token.get(api_settings.REVOKE_TOKEN_CLAIM) != user.password_fingerprint
+        ):
+            raise InvalidToken(PASSWORD_CHANGED)
         return user
 
 

@@ -13,6 +13,7 @@ from drf_standardized_errors.types import VALIDATION_ERROR
 from rest_framework import exceptions
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.settings import api_settings
+from rest_framework_simplejwt.exceptions import DetailDictMixin
 
 from services.exceptions import DomainError
 
@@ -26,6 +27,15 @@ class DomainAPIException(exceptions.APIException):
 
 
 def _as_drf(exc: Exception) -> Exception:
+    if isinstance(exc, DetailDictMixin) and isinstance(exc.detail, dict):
+        # simplejwt's errors carry a dict (detail, code, messages…): one entry, its code.
+        detail = exc.detail
+        single = exceptions.AuthenticationFailed(
+            detail.get("detail", exc.default_detail), code=detail.get("code", exc.default_code)
+        )
+        single.status_code = exc.status_code
+        single.auth_header = getattr(exc, "auth_header", None)  # WWW-Authenticate
+        return single
     if isinstance(exc, DomainError):
         if exc.status_code == 400:
             key = exc.attr or api_settings.NON_FIELD_ERRORS_KEY

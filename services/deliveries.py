@@ -1,19 +1,20 @@
 """Deliveries: creation, edits, assignment and every status move.
 
-Lock order, shared with ``services.fleet``: the delivery row first, then the vehicle
-row. Every write here is one transaction; a failed rule leaves nothing behind.
+Every write here is one transaction that re-reads its rows under their locks, in the
+order of ``services.common``: the delivery, then the vehicle, then the driver. A failed
+rule leaves nothing behind.
 """
 
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
-from deliveries.models import ACTIVE_STATUSES, Delivery, DeliveryEvent, DeliveryStatus
+from deliveries.models import Delivery, DeliveryEvent, DeliveryStatus
+from deliveries.selectors import vehicle_load_kg
 from fleet.models import Vehicle, VehicleStatus
 from logitrack import cache
+from services.common import database_rules, lock, model_update
 from services.exceptions import (
     DeliveryNotDeletable,
     DeliveryNotEditable,
@@ -24,7 +25,6 @@ from services.exceptions import (
     VehicleOverCapacity,
     VehicleRequired,
 )
-from services.fleet import lock_vehicle
 from services.notifications import notification_enqueue
 from users.models import Role, User
 
@@ -55,10 +55,6 @@ DELETABLE_STATUSES = (S.PENDING, S.CANCELLED)
 UNSET: Any = object()
 
 
-def _lock_delivery(delivery: Delivery) -> Delivery:
-    return Delivery.objects.select_for_update().get(pk=delivery.pk)
-
-
 def _check_transition(delivery: Delivery, to_status: str) -> None:
     if to_status not in ALLOWED_TRANSITIONS[delivery.status]:
         raise InvalidTransition(from_status=delivery.status, to_status=to_status)
@@ -82,16 +78,8 @@ def _record_event(
     return event
 
 
-def vehicle_load_kg(*, vehicle: Vehicle, excluding: Delivery | None = None) -> Decimal:
-    """Weight of the vehicle's ``assigned``/``in_transit`` deliveries."""
-    qs = vehicle.deliveries.filter(status__in=ACTIVE_STATUSES)
-    if excluding is not None:
-        qs = qs.exclude(pk=excluding.pk)
-    return qs.aggregate(total=Sum("weight_kg"))["total"] or Decimal("0")
-
-
 def _check_assignment(*, delivery: Delivery, vehicle: Vehicle, driver: User | None) -> None:
-    """The assignment rules; ``vehicle`` must be freshly read under its row lock."""
+    """The assignment rules; ``vehicle`` and ``driver`` must be fresh from their row locks."""
     if vehicle.status == VehicleStatus.IN_MAINTENANCE:
         raise VehicleInMaintenance(plate=vehicle.plate_number, attr="vehicle_id")
     if vehicle.status == VehicleStatus.OUT_OF_SERVICE:
@@ -120,26 +108,29 @@ def delivery_assign(
 ) -> Delivery:
     """Assigns (or reassigns) a ``pending``/``assigned`` delivery to a vehicle and driver.
 
-    Locks the delivery row, then the vehicle row, and checks the assignment rules
-    against the locked vehicle, so a concurrent ``vehicle_start_maintenance`` either
-    sees this delivery or is seen by it. Returns the fresh delivery.
+    Locks the delivery, then the vehicle, then the driver, and checks the assignment
+    rules against those fresh rows, so a concurrent start of maintenance, capacity
+    change, deactivation or demotion either sees this delivery or is seen by it.
+    Returns the fresh delivery.
     """
-    locked = _lock_delivery(delivery)
+    locked = lock(delivery)
     _check_transition(locked, S.ASSIGNED)
-    locked_vehicle = lock_vehicle(vehicle)
-    _check_assignment(delivery=locked, vehicle=locked_vehicle, driver=driver)
+    locked_vehicle = lock(vehicle)
+    locked_driver = None if driver is None else lock(driver)
+    _check_assignment(delivery=locked, vehicle=locked_vehicle, driver=locked_driver)
     from_status = locked.status
     locked.vehicle = locked_vehicle
-    locked.driver = driver
+    locked.driver = locked_driver
     locked.status = S.ASSIGNED
-    locked.save(update_fields=["vehicle", "driver", "status", "updated_at"])
+    with database_rules(plate=locked_vehicle.plate_number, attr="vehicle_id"):
+        locked.save(update_fields=["vehicle", "driver", "status", "updated_at"])
     _record_event(
         delivery=locked,
         from_status=from_status,
         actor=actor,
         note=note
         or f"Assigned to {locked_vehicle.plate_number}"
-        + (f" with {driver.username}" if driver else ""),
+        + (f" with {locked_driver.username}" if locked_driver else ""),
     )
     return locked
 
@@ -182,22 +173,20 @@ def delivery_update(
     weight on an assigned delivery is checked against its vehicle's capacity again.
     Locks the delivery row, then (when assigning) the vehicle row.
     """
-    locked = _lock_delivery(delivery)
+    locked = lock(delivery)
     if locked.status not in EDITABLE_STATUSES:
         raise DeliveryNotEditable(status=locked.status)
-    old_weight = locked.weight_kg
-    for name in DELIVERY_EDITABLE_FIELDS:
-        if name in fields:
-            setattr(locked, name, fields[name])
-    locked.full_clean()
-    locked.save()
-    cache.bump(cache.STATS, cache.DELIVERIES)
+    changed = model_update(instance=locked, fields=DELIVERY_EDITABLE_FIELDS, data=fields)
+    if changed:
+        cache.bump(cache.STATS, cache.DELIVERIES)
 
     if vehicle is UNSET and driver is UNSET:
-        if locked.status == S.ASSIGNED and locked.weight_kg != old_weight:
+        if locked.status == S.ASSIGNED and "weight_kg" in changed:
             # Same assignment, new weight: the rules are checked again, no status event.
             _check_assignment(
-                delivery=locked, vehicle=lock_vehicle(locked.vehicle), driver=locked.driver
+                delivery=locked,
+                vehicle=lock(locked.vehicle),
+                driver=None if locked.driver is None else lock(locked.driver),
             )
         return locked
     if vehicle is None:
@@ -220,7 +209,7 @@ def delivery_update(
 @transaction.atomic
 def delivery_delete(*, delivery: Delivery, actor: User | None) -> None:
     """Deletes a ``pending`` or ``cancelled`` delivery with its history; otherwise ``409``."""
-    locked = _lock_delivery(delivery)
+    locked = lock(delivery)
     if locked.status not in DELETABLE_STATUSES:
         raise DeliveryNotDeletable(status=locked.status)
     locked.delete()
@@ -230,7 +219,7 @@ def delivery_delete(*, delivery: Delivery, actor: User | None) -> None:
 def _move(
     *, delivery: Delivery, to_status: str, actor: User | None, note: str = "", **changes: Any
 ) -> Delivery:
-    locked = _lock_delivery(delivery)
+    locked = lock(delivery)
     _check_transition(locked, to_status)
     from_status = locked.status
     locked.status = to_status

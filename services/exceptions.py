@@ -130,6 +130,26 @@ class DriverHasActiveDeliveries(Conflict):
     message = "User {username} still has active deliveries: {codes}."
 
 
+class VehicleCapacityBelowLoad(Conflict):
+    code = "vehicle_capacity_below_load"
+    message = (
+        "Vehicle {plate} already carries {load} kg of assigned and in-transit deliveries; "
+        "its capacity cannot be set to {capacity} kg."
+    )
+
+
+class WrongPassword(RuleViolation):
+    code = "wrong_password"
+    message = "The current password is not correct."
+
+
 class ReportNotReady(Conflict):
     code = "report_not_ready"
     message = "The report is {status}; it can be downloaded once it is done."
+
+
+# Rules the database enforces too (constraint triggers named after the code, created by
+# ``fleet.migrations``): a refusal by the database is reported as the same error.
+DATABASE_RULES: dict[str, type[DomainError]] = {
+    error.code: error for error in (VehicleInMaintenance, VehicleOutOfService)
+}

@@ -1,8 +1,9 @@
 """Vehicles and their maintenance.
 
-Lock order, shared with ``services.deliveries``: a delivery row first, then a vehicle
-row. ``vehicle_start_maintenance`` and ``delivery_assign`` both lock the vehicle, so
-an assignment and the start of maintenance on one vehicle never interleave.
+Every write re-reads the vehicle under its row lock (``services.common.lock``; lock
+order in ``services.common``). ``vehicle_start_maintenance``, ``vehicle_update`` and
+``delivery_assign`` all lock the vehicle, so an assignment, a capacity change and the
+start of maintenance on one vehicle never interleave.
 """
 
 from typing import Any
@@ -11,10 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from deliveries.models import ACTIVE_STATUSES
+from deliveries.selectors import vehicle_load_kg
 from fleet.models import MaintenanceRecord, Vehicle, VehicleStatus
 from logitrack import cache
+from services.common import lock, model_update
 from services.exceptions import (
     VehicleAlreadyInMaintenance,
+    VehicleCapacityBelowLoad,
     VehicleHasActiveDeliveries,
     VehicleHasDeliveries,
     VehicleNotInMaintenance,
@@ -27,11 +31,6 @@ VEHICLE_EDITABLE_FIELDS = ("plate_number", "make", "model", "year", "vehicle_typ
 def _invalidate() -> None:
     """Cached vehicle reads and stats are rebuilt after this transaction commits."""
     cache.bump(cache.VEHICLES, cache.STATS, cache.DELIVERIES)
-
-
-def lock_vehicle(vehicle: Vehicle) -> Vehicle:
-    """Re-read ``vehicle`` under ``SELECT … FOR UPDATE``; the fresh row is returned."""
-    return Vehicle.objects.select_for_update().get(pk=vehicle.pk)
 
 
 def _active_tracking_codes(vehicle: Vehicle) -> list[str]:
@@ -53,29 +52,37 @@ def vehicle_create(*, actor: User | None, **fields: Any) -> Vehicle:
 
 @transaction.atomic
 def vehicle_update(*, vehicle: Vehicle, actor: User | None, **fields: Any) -> Vehicle:
-    """Changes descriptive fields; ``status`` only moves through the maintenance services."""
-    for name in VEHICLE_EDITABLE_FIELDS:
-        if name in fields:
-            setattr(vehicle, name, fields[name])
-    vehicle.full_clean()
-    vehicle.save()
-    _invalidate()
-    return vehicle
+    """Changes descriptive fields; ``status`` only moves through the maintenance services.
+
+    Locks the vehicle and writes only the fields that changed. A capacity below the
+    weight of its ``assigned``/``in_transit`` deliveries is
+    ``409 vehicle_capacity_below_load``. Returns the fresh vehicle."""
+    locked = lock(vehicle)
+    capacity = fields.get("capacity_kg")
+    if capacity is not None and capacity < locked.capacity_kg:
+        load = vehicle_load_kg(vehicle=locked)
+        if capacity < load:
+            raise VehicleCapacityBelowLoad(plate=locked.plate_number, load=load, capacity=capacity)
+    if model_update(instance=locked, fields=VEHICLE_EDITABLE_FIELDS, data=fields):
+        _invalidate()
+    return locked
 
 
 @transaction.atomic
 def vehicle_delete(*, vehicle: Vehicle, actor: User | None) -> None:
-    """Deletes a vehicle that never carried a delivery; otherwise ``409``."""
-    if vehicle.deliveries.exists():
-        raise VehicleHasDeliveries(plate=vehicle.plate_number)
-    vehicle.delete()
+    """Deletes a vehicle that never carried a delivery; otherwise ``409``. Locks it, so
+    no assignment slips in between the check and the deletion."""
+    locked = lock(vehicle)
+    if locked.deliveries.exists():
+        raise VehicleHasDeliveries(plate=locked.plate_number)
+    locked.delete()
     _invalidate()
 
 
 def _take_off_road(
     *, vehicle: Vehicle, to_status: VehicleStatus, reason: str, actor: User | None
 ) -> Vehicle:
-    locked = lock_vehicle(vehicle)
+    locked = lock(vehicle)
     if locked.status == VehicleStatus.IN_MAINTENANCE:
         raise VehicleAlreadyInMaintenance(plate=locked.plate_number)
     codes = _active_tracking_codes(locked)
@@ -112,7 +119,7 @@ def vehicle_end_maintenance(*, vehicle: Vehicle, actor: User | None) -> Vehicle:
 
     Locks the vehicle row; ``409 vehicle_not_in_maintenance`` if it is not in maintenance.
     """
-    locked = lock_vehicle(vehicle)
+    locked = lock(vehicle)
     if locked.status != VehicleStatus.IN_MAINTENANCE:
         raise VehicleNotInMaintenance(plate=locked.plate_number)
     locked.maintenance_records.filter(ended_at__isnull=True).update(
@@ -135,7 +142,7 @@ def vehicle_take_out_of_service(*, vehicle: Vehicle, actor: User | None) -> Vehi
 @transaction.atomic
 def vehicle_return_to_service(*, vehicle: Vehicle, actor: User | None) -> Vehicle:
     """Brings an out-of-service vehicle back; a vehicle in maintenance must end it instead."""
-    locked = lock_vehicle(vehicle)
+    locked = lock(vehicle)
     if locked.status == VehicleStatus.OUT_OF_SERVICE:
         locked.status = VehicleStatus.AVAILABLE
         locked.save(update_fields=["status", "updated_at"])

@@ -2,6 +2,7 @@ import functools
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from logitrack import cache
 from logitrack.sql import Converters, column_converters, convert_rows
@@ -68,15 +69,33 @@ def user_get_by_id(
     return None if row is None else _user_from_row(row, using=using, with_password=with_password)
 
 
+def _account_row(user_id, *, using: str) -> tuple[tuple, str] | None:
+    """The user's row without the password hash, and the hash's fingerprint (what a
+    token carries to be revoked by a password change)."""
+    row = _user_row(user_id, using=using, with_password=True)
+    if row is None:
+        return None
+    _, names, _ = _user_by_id_statement(using, with_password=True)
+    at = names.index("password")
+    return row[:at] + row[at + 1 :], get_md5_hash_password(row[at])
+
+
 def user_get_for_request(user_id) -> User | None:
     """The signed-in user of an API request, served from the cache: authentication needs
     the account on every request. Any save or deletion of the user invalidates it after
     commit (``users.signals``), so a deactivated account is refused on its next request.
     The cache holds the row's values without the password hash (the instance defers it:
-    read from the database if it is ever asked for), and every request gets its own
-    instance."""
-    options = {"using": DEFAULT_DB_ALIAS, "with_password": False}
-    row = cache.cached(
-        cache.user_namespace(user_id), "account", lambda: _user_row(user_id, **options)
+    read from the database if it is ever asked for) but with the hash's fingerprint
+    (``password_fingerprint``), against which tokens are checked; every request gets
+    its own instance."""
+    found = cache.cached(
+        cache.user_namespace(user_id),
+        "account",
+        lambda: _account_row(user_id, using=DEFAULT_DB_ALIAS),
     )
-    return None if row is None else _user_from_row(row, **options)
+    if found is None:
+        return None
+    row, fingerprint = found
+    user = _user_from_row(row, using=DEFAULT_DB_ALIAS, with_password=False)
+    user.password_fingerprint = fingerprint
+    return user

@@ -11,5 +11,6 @@ urlpatterns = [
     path("auth/token/refresh/", views.TokenRefreshView.as_view(), name="token-refresh"),
     path("auth/logout/", views.LogoutView.as_view(), name="logout"),
     path("auth/me/", views.MeView.as_view(), name="me"),
+    path("auth/password/", views.PasswordChangeView.as_view(), name="password-change"),
     *router.urls,
 ]

@@ -10,11 +10,13 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from logitrack.openapi import CONFLICT_RESPONSE
 from logitrack.permissions import IsStaff
 from logitrack.viewsets import ServiceModelViewSet
-from services.users import user_create, user_delete, user_update
+from services.users import user_change_password, user_create, user_delete, user_update
 from users.filters import UserFilter
 from users.selectors import user_list
 from users.serializers import (
     LogoutInputSerializer,
+    PasswordChangeInputSerializer,
+    TokenPairSerializer,
     UserInputSerializer,
     UserSerializer,
     UserUpdateInputSerializer,
@@ -96,3 +98,28 @@ class LogoutView(generics.GenericAPIView):
             raise InvalidToken("The refresh token belongs to another user.")
         token.blacklist()
         return Response(status=status.HTTP_205_RESET_CONTENT)
+
+
+class PasswordChangeView(generics.GenericAPIView):
+    """Change your own password. Every other session of yours is signed out (tokens
+    issued before are refused); the answer carries new tokens for this one."""
+
+    serializer_class = PasswordChangeInputSerializer
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "auth"
+
+    @extend_schema(
+        responses={200: TokenPairSerializer},
+        summary="Change your password",
+        description=(
+            "`400 wrong_password` when `old_password` is not yours; a weak `new_password` "
+            "answers the password rules' codes (`password_too_short`, `password_too_common`, "
+            "`password_entirely_numeric`, `password_too_similar`)."
+        ),
+    )
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_change_password(user=request.user, **serializer.validated_data)
+        refresh = RefreshToken.for_user(user)
+        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})

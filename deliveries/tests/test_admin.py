@@ -257,7 +257,7 @@ def test_add_form_shows_that_the_vehicle_is_over_capacity(staff_client):
     message = VehicleOverCapacity(
         plate=vehicle.plate_number,
         capacity=Decimal("100.00"),
-        load=Decimal("0"),
+        load=Decimal("0.00"),
         weight=Decimal("150.00"),
     ).detail
     assert form_errors(response, "vehicle") == [(VehicleOverCapacity.code, message)]
@@ -362,7 +362,7 @@ def test_change_form_shows_that_a_new_weight_is_over_capacity(staff_client):
     message = VehicleOverCapacity(
         plate=delivery.vehicle.plate_number,
         capacity=Decimal("100.00"),
-        load=Decimal("0"),
+        load=Decimal("0.00"),
         weight=Decimal("150.00"),
     ).detail
     assert form_errors(response, "vehicle") == [(VehicleOverCapacity.code, message)]

@@ -1,14 +1,17 @@
 from decimal import Decimal
 
 import factory
+from django.db import transaction
+from django.utils import timezone
 
-from fleet.models import Vehicle, VehicleStatus, VehicleType
+from fleet.models import MaintenanceRecord, Vehicle, VehicleStatus, VehicleType
 
 
 class VehicleFactory(factory.django.DjangoModelFactory):
     """An available van; ``VehicleFactory(in_maintenance=True)`` / ``(out_of_service=True)``.
 
-    Traits set the status directly, as a fixture; the services are what move it.
+    Traits set the status directly, as a fixture (the services are what move it); a
+    vehicle in maintenance gets its open maintenance record, as the database requires.
     """
 
     class Meta:
@@ -25,3 +28,13 @@ class VehicleFactory(factory.django.DjangoModelFactory):
     class Params:
         in_maintenance = factory.Trait(status=VehicleStatus.IN_MAINTENANCE)
         out_of_service = factory.Trait(status=VehicleStatus.OUT_OF_SERVICE)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        with transaction.atomic():  # the database checks the pair when it commits
+            vehicle = super()._create(model_class, *args, **kwargs)
+            if vehicle.status == VehicleStatus.IN_MAINTENANCE:
+                MaintenanceRecord.objects.create(
+                    vehicle=vehicle, reason="Scheduled service", started_at=timezone.now()
+                )
+        return vehicle

@@ -142,13 +142,14 @@ def test_anonymous_cannot_read_vehicles(anon_client, suffix):
 def test_driver_cannot_write_vehicles(driver_client, method, path, data):
     vehicle = VehicleFactory(make="Ford", in_maintenance=path.endswith("end/"))
     before = Vehicle.objects.values().get(pk=vehicle.pk)
+    records_before = list(MaintenanceRecord.objects.values())
 
     response = getattr(driver_client, method)(LIST_URL + path.format(pk=vehicle.pk), data)
 
     assert response.status_code == 403
     assert response.json()["type"] == "client_error"
     assert list(Vehicle.objects.values()) == [before]
-    assert not MaintenanceRecord.objects.exists()
+    assert list(MaintenanceRecord.objects.values()) == records_before
 
 
 @pytest.mark.parametrize(
@@ -505,3 +506,17 @@ def test_unknown_vehicle_is_not_found(dispatcher_client):
 
     assert response.status_code == 404
     assert response.json()["type"] == "client_error"
+
+
+def test_capacity_below_the_load_it_carries_is_a_conflict(dispatcher_client):
+    delivery = DeliveryFactory(assigned=True, weight_kg=Decimal("123.00"))
+    vehicle = delivery.vehicle
+
+    response = dispatcher_client.patch(detail_url(vehicle), {"capacity_kg": "0.01"})
+
+    assert response.status_code == 409
+    [error] = response.json()["errors"]
+    assert error["code"] == "vehicle_capacity_below_load"
+    assert "123.00 kg" in error["detail"]
+    vehicle.refresh_from_db()
+    assert vehicle.capacity_kg == Decimal("1000.00")

@@ -10,12 +10,16 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from deliveries.models import ACTIVE_STATUSES, Delivery, DeliveryEvent, DeliveryStatus
+from deliveries.selectors import vehicle_load_kg
 from deliveries.tests.factories import DeliveryFactory
 from fleet.models import MaintenanceRecord, Vehicle, VehicleStatus
 from fleet.tests.factories import VehicleFactory
+from services import deliveries as deliveries_service
+from services.common import refused_constraint
 from services.deliveries import delivery_assign
 from services.exceptions import (
     VehicleAlreadyInMaintenance,
@@ -23,8 +27,10 @@ from services.exceptions import (
     VehicleInMaintenance,
     VehicleOverCapacity,
 )
-from services.fleet import vehicle_start_maintenance
-from users.models import User
+from services.fleet import vehicle_start_maintenance, vehicle_update
+from services.users import user_update
+from users.models import Role, User
+from users.tests.factories import UserFactory
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -195,3 +201,220 @@ def test_maintenance_records_stay_single_under_parallel_starts(dispatcher):
         refused = [o for o in outcomes if isinstance(o, VehicleAlreadyInMaintenance)]
         assert (len(started), len(refused)) == (1, 3), outcomes
         assert MaintenanceRecord.objects.filter(vehicle=vehicle).count() == 1
+
+
+# Every other write that races an assignment or maintenance -------------------------
+
+PAIRS = 50
+
+
+def _as_requests_read(*instances):
+    """Fresh copies of ``instances``, as a request's ``get_object`` reads them before its
+    service runs; the race is between those reads and the other request's write."""
+    return [type(instance).objects.get(pk=instance.pk) for instance in instances]
+
+
+def assert_maintenance_records_match_statuses():
+    open_by_vehicle = set(
+        MaintenanceRecord.objects.filter(ended_at__isnull=True).values_list("vehicle_id", flat=True)
+    )
+    in_maintenance = set(
+        Vehicle.objects.filter(status=VehicleStatus.IN_MAINTENANCE).values_list("pk", flat=True)
+    )
+    assert open_by_vehicle == in_maintenance
+
+
+def test_a_vehicle_edit_racing_maintenance_never_undoes_it(dispatcher):
+    for _ in range(PAIRS):
+        vehicle = VehicleFactory(make="Ford")
+        [read_by_edit] = _as_requests_read(vehicle)
+
+        outcomes = run_together(
+            [
+                lambda v=read_by_edit: vehicle_update(vehicle=v, actor=dispatcher, make="Renault"),
+                start_maintenance(vehicle.pk, dispatcher.pk),
+            ]
+        )
+
+        assert all(isinstance(o, Vehicle) for o in outcomes), outcomes
+        vehicle.refresh_from_db()
+        assert (vehicle.make, vehicle.status) == ("Renault", VehicleStatus.IN_MAINTENANCE)
+    assert_maintenance_records_match_statuses()
+
+
+def test_a_capacity_cut_racing_an_assignment_never_leaves_a_vehicle_overloaded(driver, dispatcher):
+    outcomes_seen = set()
+    for round_no in range(PAIRS):
+        vehicle = VehicleFactory(capacity_kg=Decimal("100.00"))
+        delivery = DeliveryFactory(weight_kg=Decimal("60.00"))
+        [read_by_edit] = _as_requests_read(vehicle)
+        calls = [
+            assign(delivery.pk, vehicle.pk, driver.pk, dispatcher.pk),
+            lambda v=read_by_edit: vehicle_update(
+                vehicle=v, actor=dispatcher, capacity_kg=Decimal("50.00")
+            ),
+        ]
+        if round_no % 2:
+            calls.reverse()
+
+        outcomes = run_together(calls)
+
+        kinds = tuple(sorted(type(o).__name__ for o in outcomes))
+        assert kinds in {
+            ("Delivery", "VehicleCapacityBelowLoad"),
+            ("Vehicle", "VehicleOverCapacity"),
+        }, outcomes
+        outcomes_seen.add(kinds)
+        vehicle.refresh_from_db()
+        load = vehicle_load_kg(vehicle=vehicle)
+        assert load <= vehicle.capacity_kg, (load, vehicle.capacity_kg)
+    assert outcomes_seen  # at least one order was exercised
+
+
+@pytest.mark.parametrize(
+    "change", [{"is_active": False}, {"role": "dispatcher"}], ids=["deactivate", "demote"]
+)
+def test_a_driver_deactivated_or_demoted_racing_an_assignment_never_keeps_it(
+    change, admin_user, dispatcher
+):
+    for round_no in range(PAIRS):
+        driver = UserFactory()
+        vehicle = VehicleFactory()
+        delivery = DeliveryFactory()
+        [read_by_edit] = _as_requests_read(driver)
+        calls = [
+            assign(delivery.pk, vehicle.pk, driver.pk, dispatcher.pk),
+            lambda u=read_by_edit: user_update(user=u, actor=admin_user, **change),
+        ]
+        if round_no % 2:
+            calls.reverse()
+
+        outcomes = run_together(calls)
+
+        kinds = tuple(sorted(type(o).__name__ for o in outcomes))
+        assert kinds in {
+            ("Delivery", "DriverHasActiveDeliveries"),
+            ("DriverNotADriver", "User"),
+        }, outcomes
+        offending = Delivery.objects.filter(status__in=ACTIVE_STATUSES).exclude(
+            driver__role=Role.DRIVER, driver__is_active=True
+        )
+        assert list(offending.values_list("tracking_code", "driver__username")) == []
+
+
+# The database's last line ------------------------------------------------------------
+
+
+def _refused_by_the_database(write) -> str:
+    """Runs ``write`` in a transaction of its own and returns the constraint the database
+    named when it refused it (the test fails if it did not)."""
+    with pytest.raises(IntegrityError) as refused:
+        with transaction.atomic():
+            write()
+    return refused_constraint(refused.value)
+
+
+def test_the_database_refuses_an_active_delivery_on_a_vehicle_off_the_road(driver):
+    for trait in ("in_maintenance", "out_of_service"):
+        vehicle = VehicleFactory(**{trait: True})
+        delivery = DeliveryFactory()
+
+        constraint = _refused_by_the_database(
+            lambda v=vehicle, d=delivery: Delivery.objects.filter(pk=d.pk).update(
+                status=DeliveryStatus.ASSIGNED, vehicle=v, driver=driver
+            )
+        )
+
+        assert constraint == f"vehicle_{trait}"
+        assert Delivery.objects.get(pk=delivery.pk).status == DeliveryStatus.PENDING
+        created = _refused_by_the_database(
+            lambda v=vehicle: DeliveryFactory(in_transit=True, vehicle=v)
+        )
+        assert created == f"vehicle_{trait}"
+
+
+def test_the_database_refuses_taking_an_occupied_vehicle_off_the_road():
+    delivery = DeliveryFactory(in_transit=True)
+    vehicle = delivery.vehicle
+
+    constraint = _refused_by_the_database(
+        lambda: Vehicle.objects.filter(pk=vehicle.pk).update(status=VehicleStatus.OUT_OF_SERVICE)
+    )
+
+    assert constraint == "vehicle_has_active_deliveries"
+    assert Vehicle.objects.get(pk=vehicle.pk).status == VehicleStatus.AVAILABLE
+
+
+def test_the_database_keeps_a_vehicles_status_and_its_open_record_together(dispatcher):
+    vehicle = VehicleFactory()
+
+    without_record = _refused_by_the_database(
+        lambda: Vehicle.objects.filter(pk=vehicle.pk).update(status=VehicleStatus.IN_MAINTENANCE)
+    )
+    record_only = _refused_by_the_database(
+        lambda: MaintenanceRecord.objects.create(
+            vehicle=vehicle, reason="Oil", started_at=timezone.now()
+        )
+    )
+    vehicle_start_maintenance(vehicle=vehicle, reason="Oil", actor=dispatcher)
+    status_only_back = _refused_by_the_database(
+        lambda: Vehicle.objects.filter(pk=vehicle.pk).update(status=VehicleStatus.AVAILABLE)
+    )
+
+    assert [without_record, record_only, status_only_back] == [
+        "vehicle_maintenance_matches_status"
+    ] * 3
+    vehicle.refresh_from_db()
+    assert vehicle.status == VehicleStatus.IN_MAINTENANCE
+    assert_maintenance_records_match_statuses()
+    vehicle.delete()  # a vehicle goes with its records
+    assert not MaintenanceRecord.objects.filter(vehicle_id=vehicle.pk).exists()
+
+
+def test_raw_writes_racing_each_other_still_keep_the_promise(driver, dispatcher):
+    """No service, no lock of ours: the triggers alone decide, whichever commits first."""
+    for round_no in range(PAIRS):
+        vehicle = VehicleFactory()
+        delivery = DeliveryFactory()
+
+        def put_on_vehicle(v=vehicle, d=delivery):
+            with transaction.atomic():
+                Delivery.objects.filter(pk=d.pk).update(
+                    status=DeliveryStatus.ASSIGNED, vehicle=v, driver=driver
+                )
+
+        def send_to_maintenance(v=vehicle):
+            with transaction.atomic():
+                MaintenanceRecord.objects.create(vehicle=v, reason="Raw", started_at=timezone.now())
+                Vehicle.objects.filter(pk=v.pk).update(status=VehicleStatus.IN_MAINTENANCE)
+
+        calls = [put_on_vehicle, send_to_maintenance]
+        if round_no % 2:
+            calls.reverse()
+        outcomes = run_together(calls)
+
+        refused = [o for o in outcomes if isinstance(o, IntegrityError)]
+        assert len(refused) == 1, outcomes
+        assert refused_constraint(refused[0]) in {
+            "vehicle_in_maintenance",
+            "vehicle_has_active_deliveries",
+        }
+    assert_no_active_delivery_on_a_vehicle_in_maintenance()
+    assert_maintenance_records_match_statuses()
+
+
+def test_a_refusal_by_the_database_reaches_the_caller_as_the_rules_code(
+    driver, dispatcher, monkeypatch
+):
+    """Should the service's own check ever miss, the client still gets the same code."""
+    monkeypatch.setattr(deliveries_service, "_check_assignment", lambda **kwargs: None)
+    vehicle = VehicleFactory(in_maintenance=True)
+    delivery = DeliveryFactory()
+
+    with pytest.raises(VehicleInMaintenance) as refused:
+        delivery_assign(delivery=delivery, vehicle=vehicle, driver=driver, actor=dispatcher)
+
+    assert refused.value.attr == "vehicle_id"
+    assert vehicle.plate_number in refused.value.detail
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.PENDING

@@ -1,10 +1,11 @@
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from deliveries.models import Delivery, DeliveryStatus
 from deliveries.tests.factories import DeliveryFactory
-from fleet.models import Vehicle, VehicleStatus
+from fleet.models import MaintenanceRecord, Vehicle, VehicleStatus
 from fleet.tests.factories import VehicleFactory
 from services.deliveries import delivery_assign
 from services.exceptions import (
@@ -69,6 +70,7 @@ def test_reassign_to_another_vehicle_and_driver(vehicle, driver, other_driver, d
 def test_assign_takes_the_vehicle_status_from_the_database(vehicle, driver, dispatcher):
     """A stale in-memory vehicle that still looks available does not slip through."""
     stale = VehicleFactory()
+    MaintenanceRecord.objects.create(vehicle=stale, reason="Brakes", started_at=timezone.now())
     Vehicle.objects.filter(pk=stale.pk).update(status=VehicleStatus.IN_MAINTENANCE)
     delivery = DeliveryFactory()
 

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from deliveries.tests.factories import DeliveryFactory
 from fleet.models import Vehicle, VehicleStatus, VehicleType
 from fleet.tests.factories import VehicleFactory
-from services.exceptions import VehicleHasDeliveries
+from services.exceptions import VehicleCapacityBelowLoad, VehicleHasDeliveries
 from services.fleet import vehicle_create, vehicle_delete, vehicle_update
 
 pytestmark = pytest.mark.django_db
@@ -156,3 +156,51 @@ def test_database_refuses_a_broken_vehicle_row(changes):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Vehicle.objects.filter(pk=vehicle.pk).update(**changes)
+
+
+# Capacity against the load it carries ----------------------------------------------
+
+
+def _carrying(kg: str, *, capacity: str = "500.00"):
+    delivery = DeliveryFactory(
+        assigned=True, weight_kg=Decimal(kg), vehicle__capacity_kg=Decimal(capacity)
+    )
+    DeliveryFactory(delivered=True, vehicle=delivery.vehicle, weight_kg=Decimal("400.00"))
+    return delivery.vehicle
+
+
+def test_capacity_below_the_active_load_is_refused(dispatcher):
+    vehicle = _carrying("123.00")
+
+    with pytest.raises(VehicleCapacityBelowLoad) as refused:
+        vehicle_update(vehicle=vehicle, actor=dispatcher, capacity_kg=Decimal("0.01"))
+
+    assert refused.value.status_code == 409
+    assert refused.value.detail == VehicleCapacityBelowLoad.message.format(
+        plate=vehicle.plate_number, load="123.00", capacity="0.01"
+    )
+    assert Vehicle.objects.get(pk=vehicle.pk).capacity_kg == Decimal("500.00")
+
+
+@pytest.mark.parametrize("capacity", ["123.00", "124.00", "900.00"])
+def test_capacity_at_or_above_the_active_load_is_kept(dispatcher, capacity):
+    """Finished deliveries weigh nothing on the vehicle any more."""
+    vehicle = _carrying("123.00")
+
+    vehicle_update(vehicle=vehicle, actor=dispatcher, capacity_kg=Decimal(capacity))
+
+    assert Vehicle.objects.get(pk=vehicle.pk).capacity_kg == Decimal(capacity)
+
+
+def test_an_edit_writes_only_what_it_changes(dispatcher):
+    """An edit made from a stale copy of the vehicle (read before another change) writes
+    the make and nothing else: the old values it carries are not written back."""
+    vehicle = VehicleFactory(make="Ford")
+    stale = Vehicle.objects.get(pk=vehicle.pk)
+    Vehicle.objects.filter(pk=vehicle.pk).update(plate_number="OTHER1")
+
+    updated = vehicle_update(vehicle=stale, actor=dispatcher, make="Renault")
+
+    stored = Vehicle.objects.get(pk=vehicle.pk)
+    assert (stored.make, stored.plate_number) == ("Renault", "OTHER1")
+    assert updated.plate_number == "OTHER1"
