@@ -4,15 +4,19 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from logitrack import breaker
 from users.tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Throttle counters and cached reads never leak from one test into another."""
+    """Throttle counters, cached reads and Redis failures seen never leak from one test
+    into another."""
+    breaker.reset()
     cache.clear()
     yield
     cache.clear()
+    breaker.reset()
 
 
 @pytest.fixture(autouse=True)

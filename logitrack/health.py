@@ -8,6 +8,8 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 
+from logitrack.breaker import breaker_for
+
 logger = logging.getLogger(__name__)
 
 
@@ -31,13 +33,19 @@ def _check_cache() -> str:
 
 
 def _check_broker() -> str:
-    """``not_configured`` when tasks run eagerly in-process (no ``REDIS_URL``)."""
+    """``not_configured`` when tasks run eagerly in-process (no ``REDIS_URL``); ``down``
+    at once while the broker is skipped after a failure (``logitrack.breaker``)."""
     from logitrack.celery import app
 
     if app.conf.task_always_eager:
         return "not_configured"
+    if app.conf.broker_url.startswith("redis"):
+        breaker = breaker_for(app.conf.broker_url)
+        if breaker.is_open:
+            return "down"
     with app.connection_for_write() as connection:
         connection.ensure_connection(max_retries=1, interval_start=0, timeout=1)
+        connection.default_channel.client.ping()  # connected is not answering
     return "ok"
 
 

@@ -13,7 +13,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
-from logitrack.env import env_bool, env_int, env_list, env_str
+from logitrack.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -105,28 +105,40 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "logitrack",
-            "OPTIONS": {
-                # A request is never held for seconds by a Redis that is down.
-                "SOCKET_CONNECT_TIMEOUT": 0.25,
-                "SOCKET_TIMEOUT": 0.25,
-            },
-        }
+# Seconds a Redis call may take (connecting, and each answer) before it counts as failed,
+# and seconds Redis is then skipped (logitrack.breaker) before it is tried again.
+REDIS_TIMEOUT = env_float("REDIS_TIMEOUT", default=0.25)
+REDIS_RETRY_AFTER = env_float("REDIS_RETRY_AFTER", default=2.0)
+
+
+def redis_cache(url: str) -> dict:
+    """The cache settings for the Redis at ``url``."""
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "logitrack",
+        "OPTIONS": {
+            "SOCKET_CONNECT_TIMEOUT": REDIS_TIMEOUT,
+            "SOCKET_TIMEOUT": REDIS_TIMEOUT,
+            "REDIS_CLIENT_CLASS": "logitrack.breaker.Redis",
+        },
     }
+
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# Redis down degrades to "no cache" (reads served from the database, a log line each):
-# cache reads miss, writes are dropped, throttles count nothing and let requests through.
+# Redis down degrades to "no cache": cache reads miss and are served from the database,
+# writes are dropped, throttles count nothing and let requests through. The breaker logs
+# when Redis fails and when it answers again, not every skipped call.
 DJANGO_REDIS_IGNORE_EXCEPTIONS = True
-DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
-# Seconds a cached read (stats, vehicles, delivery pages) lives at most; writes
-# invalidate it at once.
-CACHE_TTL = env_int("CACHE_TTL", default=300)
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False
+# Seconds a cached read (stats, vehicles, delivery pages, accounts) lives at most in the
+# cache, and a server process's own copy of one: writes invalidate them at once; these
+# bound how long a lost invalidation could hide a write.
+CACHE_TTL = env_int("CACHE_TTL", default=60)
+LOCAL_CACHE_TTL = env_float("LOCAL_CACHE_TTL", default=2.0)
 # Serve delivery list pages from the cache (off: built from PostgreSQL on every request).
 LIST_CACHE = env_bool("LIST_CACHE", default=True)
 
@@ -145,9 +157,10 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", default=900)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", default=840)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 5}
-# A broker that is down must not hold a request: publish fails fast and the
-# notification sweep sends what was not enqueued.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+# A broker that is down must not hold a request: publish fails fast (then the broker is
+# skipped for REDIS_RETRY_AFTER seconds) and the notification sweep sends what was not
+# enqueued.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
     "interval_start": 0,

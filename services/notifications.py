@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from deliveries.models import Delivery, DeliveryEvent, DeliveryStatus
+from logitrack.celery import enqueue
 from users.models import Role, User
 
 logger = logging.getLogger(__name__)
@@ -36,17 +37,7 @@ def notification_enqueue(*, event: DeliveryEvent) -> None:
     only logs: the event stays unsent and the sweep sends it later."""
     from deliveries.tasks import send_event_notification
 
-    def _enqueue() -> None:
-        try:
-            send_event_notification.delay(event.pk)
-        except Exception:
-            logger.warning(
-                "Could not enqueue the notification of event %s; the sweep will send it.",
-                event.pk,
-                exc_info=True,
-            )
-
-    transaction.on_commit(_enqueue, robust=True)
+    transaction.on_commit(lambda: enqueue(send_event_notification, event.pk), robust=True)
 
 
 @transaction.atomic

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from deliveries.filters import DeliveryFilter
 from deliveries.models import Delivery, Report, ReportKind, ReportStatus
+from logitrack.celery import enqueue
 from services.exceptions import ReportNotReady
 from users.models import User
 
@@ -58,11 +59,8 @@ def report_create(*, kind: str, filters: dict[str, Any], actor: User) -> Report:
     report = Report.objects.create(kind=kind, filters=filters, requested_by=actor)
 
     def _enqueue() -> None:
-        try:
-            build_report.delay(report.pk)
-        except Exception as exc:
-            logger.warning("Could not enqueue report %s", report.pk, exc_info=True)
-            _set(report.pk, status=ReportStatus.FAILED, error=f"{REPORT_NOT_QUEUED} ({exc})")
+        if not enqueue(build_report, report.pk):
+            _set(report.pk, status=ReportStatus.FAILED, error=REPORT_NOT_QUEUED)
 
     transaction.on_commit(_enqueue, robust=True)
     return report

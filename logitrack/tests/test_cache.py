@@ -109,13 +109,3 @@ def test_a_warm_list_request_costs_two_cache_round_trips(dispatcher, monkeypatch
 
     reads = [name for name in calls if name != "incr"]
     assert reads == ["get_many"]
-
-
-def test_process_copies_are_bounded_and_drop_the_oldest(builds, monkeypatch):
-    monkeypatch.setattr(cache, "_copies", {})
-    monkeypatch.setattr(cache, "COPIES_LIMIT", 3)
-    for n in range(5):
-        cache.cached(NAMESPACE, f"k{n}", builds)
-
-    assert len(cache._copies) == 3
-    assert [key.rsplit(":", 1)[1] for key in cache._copies] == ["k2", "k3", "k4"]

@@ -7,7 +7,7 @@ from dotenv import dotenv_values
 
 ROOT = Path(__file__).resolve().parents[2]
 READERS = re.compile(
-    r"""(?:env_(?:str|bool|int|list)|_env_int|environ\.get)\(\s*["']([A-Z0-9_]+)["']"""
+    r"""(?:env_(?:str|bool|int|float|list)|_env_int|environ\.get)\(\s*["']([A-Z0-9_]+)["']"""
 )
 
 
