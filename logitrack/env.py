@@ -25,14 +25,22 @@ def env_bool(name: str, *, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), not {raw!r}.")
 
 
-def env_int(name: str, *, default: int) -> int:
+def _env_number(name: str, default, kind, what: str):
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        return int(raw)
+        return kind(raw)
     except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be an integer, not {raw!r}.") from exc
+        raise ImproperlyConfigured(f"{name} must be {what}, not {raw!r}.") from exc
+
+
+def env_int(name: str, *, default: int) -> int:
+    return _env_number(name, default, int, "an integer")
+
+
+def env_float(name: str, *, default: float) -> float:
+    return _env_number(name, default, float, "a number")
 
 
 def env_list(name: str, *, default: list[str]) -> list[str]:
@@ -40,13 +48,3 @@ def env_list(name: str, *, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
-
-
-def env_float(name: str, *, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}.") from exc
