@@ -2,7 +2,13 @@ import django_filters
 from django.db.models import Q
 
 from deliveries.models import Delivery, DeliveryStatus
-from logitrack.filters import FilterSet
+from logitrack.filters import (
+    SEARCH_MAX_CHARACTERS,
+    SEARCH_MAX_WORDS,
+    FilterSet,
+    IdFilter,
+    validate_search,
+)
 
 SEARCH_FIELDS = ("tracking_code", "recipient_name", "origin_address", "destination_address")
 
@@ -12,8 +18,8 @@ class DeliveryFilter(FilterSet):
 
     # No join can repeat a delivery, so no DISTINCT (it would sort every match).
     status = django_filters.MultipleChoiceFilter(choices=DeliveryStatus.choices, distinct=False)
-    vehicle = django_filters.NumberFilter(field_name="vehicle_id")
-    driver = django_filters.NumberFilter(field_name="driver_id")
+    vehicle = IdFilter(field_name="vehicle_id")
+    driver = IdFilter(field_name="driver_id")
     scheduled_after = django_filters.IsoDateTimeFilter(
         field_name="scheduled_for", lookup_expr="gte"
     )
@@ -21,7 +27,10 @@ class DeliveryFilter(FilterSet):
         field_name="scheduled_for", lookup_expr="lte"
     )
     search = django_filters.CharFilter(
-        method="filter_search", label="Tracking code, recipient or address contains"
+        method="filter_search",
+        label="Tracking code, recipient or address contains "
+        f"(at most {SEARCH_MAX_WORDS} words, {SEARCH_MAX_CHARACTERS} characters)",
+        validators=[validate_search],
     )
 
     class Meta:
@@ -30,8 +39,9 @@ class DeliveryFilter(FilterSet):
 
     def filter_search(self, queryset, name, value):
         """Every word must match one of ``SEARCH_FIELDS`` (case-insensitive)."""
-        for word in value.split():
-            queryset = queryset.filter(
+        return queryset.filter(
+            *(
                 Q.create([(f"{field}__icontains", word) for field in SEARCH_FIELDS], Q.OR)
+                for word in value.split()
             )
-        return queryset
+        )

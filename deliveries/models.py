@@ -1,3 +1,4 @@
+import re
 import secrets
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ from fleet.models import Vehicle
 # No 0/O or 1/I/L: codes are read out over the phone.
 TRACKING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 TRACKING_CODE_LENGTH = 12
+TRACKING_CODE = re.compile(f"LT[{TRACKING_ALPHABET}]{{{TRACKING_CODE_LENGTH}}}")
 
 
 def generate_tracking_code() -> str:
@@ -54,8 +56,8 @@ class Delivery(models.Model):
         max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
     )
     scheduled_for = models.DateTimeField()
-    notes = models.TextField(blank=True)
-    failure_reason = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=2000)
+    failure_reason = models.TextField(blank=True, max_length=1000)
     vehicle = models.ForeignKey(
         Vehicle,
         on_delete=models.PROTECT,
@@ -130,7 +132,7 @@ class DeliveryEvent(models.Model):
         blank=True,
         related_name="+",
     )
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, max_length=1000)
     # When the recipient's e-mail for this event went out (or was found unneeded);
     # null until then, which is what the notification sweep looks for.
     notified_at = models.DateTimeField(null=True, blank=True, editable=False)

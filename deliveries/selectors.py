@@ -6,7 +6,14 @@ from django.db import connections
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
-from deliveries.models import ACTIVE_STATUSES, Delivery, DeliveryEvent, DeliveryStatus, Report
+from deliveries.models import (
+    ACTIVE_STATUSES,
+    TRACKING_CODE,
+    Delivery,
+    DeliveryEvent,
+    DeliveryStatus,
+    Report,
+)
 from fleet.models import Vehicle, VehicleStatus
 from logitrack import cache
 from logitrack.permissions import is_staff_user
@@ -53,9 +60,13 @@ def delivery_event_list(*, delivery: Delivery) -> QuerySet[DeliveryEvent]:
 
 
 def delivery_get_public(*, tracking_code: str) -> Delivery | None:
-    """The delivery behind a public tracking code, with its status history."""
+    """The delivery behind a public tracking code, with its status history; ``None``
+    for a code that cannot be one (not even looked up)."""
+    tracking_code = tracking_code.strip().upper()
+    if not TRACKING_CODE.fullmatch(tracking_code):
+        return None
     return (
-        Delivery.objects.filter(tracking_code=tracking_code.strip().upper())
+        Delivery.objects.filter(tracking_code=tracking_code)
         .only("tracking_code", "status", "scheduled_for", "delivered_at")
         .prefetch_related(
             Prefetch(

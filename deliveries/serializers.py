@@ -3,6 +3,7 @@ from decimal import Decimal
 import orjson
 from django.urls import reverse
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from deliveries.filters import DeliveryFilter
 from deliveries.models import (
@@ -16,6 +17,7 @@ from deliveries.models import (
 from deliveries.selectors import DELIVERY_COLUMNS, DRIVER_COLUMNS, VEHICLE_COLUMNS
 from fleet.models import Vehicle
 from fleet.serializers import VehicleSerializer
+from logitrack.fields import IdField, PlainDecimalField, StrictModelSerializer
 from services.deliveries import DELIVERY_EDITABLE_FIELDS
 from users.models import User
 from users.serializers import DriverSummarySerializer, UserSummarySerializer
@@ -44,22 +46,28 @@ class DeliverySerializer(serializers.ModelSerializer):
 
 # A report takes the delivery list's filters.
 REPORT_FILTER_KEYS = tuple(DeliveryFilter.base_filters)
+UNKNOWN_FILTER = "Unknown filter keys: {keys}. A report takes {known}."
+UNKNOWN_KEYS_NAMED = 10
 
 
 class _AssignmentFieldsMixin(serializers.Serializer):
     # Any user may be named: the service answers ``driver_not_a_driver`` for a non-driver.
-    vehicle_id = serializers.PrimaryKeyRelatedField(
+    vehicle_id = IdField(
         queryset=Vehicle.objects.all(), source="vehicle", allow_null=True, required=False
     )
-    driver_id = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.all(), source="driver", allow_null=True, required=False
+    driver_id = IdField(
+        queryset=User.objects.all(),
+        source="driver",
+        allow_null=True,
+        required=False,
+        help_text="Left out: the delivery keeps its driver; `null`: no driver.",
     )
 
 
-class DeliveryInputSerializer(_AssignmentFieldsMixin, serializers.ModelSerializer):
+class DeliveryInputSerializer(_AssignmentFieldsMixin, StrictModelSerializer):
     """Create or update; with ``vehicle_id`` the delivery goes through the assignment rules."""
 
-    weight_kg = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+    weight_kg = PlainDecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
 
     class Meta:
         model = Delivery
@@ -67,9 +75,7 @@ class DeliveryInputSerializer(_AssignmentFieldsMixin, serializers.ModelSerialize
 
 
 class DeliveryAssignInputSerializer(_AssignmentFieldsMixin):
-    vehicle_id = serializers.PrimaryKeyRelatedField(
-        queryset=Vehicle.objects.all(), source="vehicle"
-    )
+    vehicle_id = IdField(queryset=Vehicle.objects.all(), source="vehicle")
 
 
 class DeliveryFailInputSerializer(serializers.Serializer):
@@ -121,13 +127,23 @@ class ReportCreateInputSerializer(serializers.Serializer):
     def validate_filters(self, value):
         unknown = sorted(set(value) - set(REPORT_FILTER_KEYS))
         if unknown:
+            named = ", ".join(unknown[:UNKNOWN_KEYS_NAMED])
+            more = len(unknown) - UNKNOWN_KEYS_NAMED
             raise serializers.ValidationError(
-                f"Unknown filter keys: {', '.join(unknown)}.", code="unknown_filter"
+                UNKNOWN_FILTER.format(
+                    keys=named + (f" and {more} more" if more > 0 else ""),
+                    known=", ".join(REPORT_FILTER_KEYS),
+                ),
+                code="unknown_filter",
             )
         filterset = DeliveryFilter(data=value, queryset=Delivery.objects.none())
         if not filterset.is_valid():
+            # Each filter's own codes, as the list answers them (``search_too_long``, …).
             raise serializers.ValidationError(
-                {key: errors for key, errors in filterset.errors.items()}, code="invalid_filter"
+                {
+                    key: [ErrorDetail(error.messages[0], code=error.code) for error in errors]
+                    for key, errors in filterset.errors.as_data().items()
+                }
             )
         return value
 

@@ -186,7 +186,7 @@ class DeliveryViewSet(ServiceModelViewSet):
         delivery = delivery_services.delivery_assign(
             delivery=delivery,
             vehicle=data["vehicle"],
-            driver=data.get("driver"),
+            driver=data.get("driver", delivery_services.UNSET),
             actor=request.user,
         )
         return Response(self.render(delivery))

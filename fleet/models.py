@@ -6,10 +6,13 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 
+from logitrack.text import normalize_identifier
+
 
 def normalize_plate(value: str) -> str:
-    """Plates are stored upper-case with every space removed."""
-    return "".join(value.split()).upper()
+    """Plates are stored upper-case in their plain form (NFKC, no invisible characters)
+    with every space removed."""
+    return "".join(normalize_identifier(value).split()).upper()
 
 
 class VehicleType(models.TextChoices):
@@ -84,7 +87,7 @@ class MaintenanceRecord(models.Model):
     vehicle = models.ForeignKey(
         Vehicle, on_delete=models.CASCADE, related_name="maintenance_records"
     )
-    reason = models.TextField()
+    reason = models.TextField(max_length=1000)
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     started_by = models.ForeignKey(

@@ -2,6 +2,7 @@ from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from fleet.models import MaintenanceRecord, Vehicle, normalize_plate
+from logitrack.fields import StrictModelSerializer
 from services.fleet import VEHICLE_EDITABLE_FIELDS
 from users.serializers import UserSummarySerializer
 
@@ -20,10 +21,14 @@ VEHICLE_FIELDS = [
 
 
 class PlateNumberField(serializers.CharField):
-    """Accepts ``"ab 123"`` and stores ``"AB123"``; uniqueness is checked on the stored form."""
+    """Accepts ``"ab 123"`` (or ``ＡＢ１２３``) and stores ``"AB123"``; uniqueness is checked
+    on the stored form; a plate with nothing left is ``400 blank``."""
 
     def to_internal_value(self, data):
-        return normalize_plate(super().to_internal_value(data))
+        plate = normalize_plate(super().to_internal_value(data))
+        if not plate:
+            self.fail("blank")
+        return plate
 
 
 class VehicleSerializer(serializers.ModelSerializer):
@@ -33,7 +38,7 @@ class VehicleSerializer(serializers.ModelSerializer):
         read_only_fields = VEHICLE_FIELDS
 
 
-class VehicleInputSerializer(serializers.ModelSerializer):
+class VehicleInputSerializer(StrictModelSerializer):
     plate_number = PlateNumberField(
         max_length=16, validators=[UniqueValidator(queryset=Vehicle.objects.all())]
     )

@@ -14,6 +14,7 @@ Lost invalidations heal by themselves:
   namespace (another process's bump may have been lost too).
 """
 
+import hashlib
 import logging
 import threading
 import time
@@ -173,8 +174,14 @@ def _read_version(namespace: str, key: str, versions: dict | None) -> tuple[int 
     return version, MISSING
 
 
+# Keys longer than this (a URL with a long query string) are stored by their digest.
+LONGEST_KEY = 200
+
+
 def cached(namespace: str, key: str, build: Callable[[], Any]) -> Any:
     """``build()``'s result, from the cache when the namespace's version still holds."""
+    if len(key) > LONGEST_KEY:
+        key = hashlib.sha256(key.encode()).hexdigest()
     versions = getattr(_request, "versions", None)  # None outside a request
     version = versions.get(namespace) if versions is not None else None
     if version is None:

@@ -7,6 +7,7 @@ drf-standardized-errors; this module teaches it the service layer's domain error
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_standardized_errors import formatter, handler
 from drf_standardized_errors.types import VALIDATION_ERROR
@@ -16,6 +17,14 @@ from rest_framework.settings import api_settings
 from rest_framework_simplejwt.exceptions import DetailDictMixin
 
 from services.exceptions import DomainError
+
+REQUEST_TOO_LARGE = "The request body is larger than this server accepts."
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = REQUEST_TOO_LARGE
+    default_code = "request_too_large"
 
 
 class DomainAPIException(exceptions.APIException):
@@ -27,11 +36,14 @@ class DomainAPIException(exceptions.APIException):
 
 
 def _as_drf(exc: Exception) -> Exception:
+    if isinstance(exc, RequestDataTooBig):  # DATA_UPLOAD_MAX_MEMORY_SIZE
+        return RequestTooLarge()
     if isinstance(exc, DetailDictMixin) and isinstance(exc.detail, dict):
         # simplejwt's errors carry a dict (detail, code, messages…): one entry, its code.
         detail = exc.detail
         single = exceptions.AuthenticationFailed(
-            detail.get("detail", exc.default_detail), code=detail.get("code", exc.default_code)
+            str(detail.get("detail", exc.default_detail)),
+            code=str(detail.get("code", exc.default_code)),
         )
         single.status_code = exc.status_code
         single.auth_header = getattr(exc, "auth_header", None)  # WWW-Authenticate

@@ -1,6 +1,25 @@
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters.filters import QuerySetRequestMixin
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import filters
+from rest_framework.exceptions import ErrorDetail, ValidationError
+
+from logitrack.fields import MAX_ID
+
+# A search is a few words: each word costs a pass over every searched column.
+SEARCH_MAX_WORDS = 5
+SEARCH_MAX_CHARACTERS = 100
+SEARCH_TOO_LONG = (
+    f"Search with at most {SEARCH_MAX_WORDS} words and {SEARCH_MAX_CHARACTERS} characters."
+)
+
+
+def validate_search(value: str) -> None:
+    """``search_too_long`` for a search longer than the limits above."""
+    if len(value) > SEARCH_MAX_CHARACTERS or len(value.split()) > SEARCH_MAX_WORDS:
+        raise DjangoValidationError(SEARCH_TOO_LONG, code="search_too_long")
 
 
 class FilterSet(django_filters.FilterSet):
@@ -34,3 +53,26 @@ class FilterBackend(DjangoFilterBackend):
         ):
             return queryset
         return super().filter_queryset(request, queryset, view)
+
+
+class SearchFilter(filters.SearchFilter):
+    """DRF's ``?search=``, refused (``400 search_too_long``) past the limits above."""
+
+    def get_search_terms(self, request):
+        try:
+            validate_search(request.query_params.get(self.search_param, ""))
+        except DjangoValidationError as exc:
+            detail = ErrorDetail(exc.messages[0], code=exc.code)
+            raise ValidationError({self.search_param: [detail]}) from exc
+        return super().get_search_terms(request)
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An id: a whole number (``?vehicle=1.5`` is ``400 invalid``)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)

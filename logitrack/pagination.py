@@ -145,17 +145,18 @@ class KeysetPagination(PageNumberPagination):
             if backwards:
                 rows.reverse()
             self.has_next, self.has_previous = (True, more) if backwards else (more, True)
+            self.count = count()
         else:
             number = self._page_number(request)
             offset = (number - 1) * self.page_size
-            rows = fetch(queryset[offset : offset + self.page_size + 1])
-            if not rows and number != 1:
+            self.count = count()
+            if offset and offset >= self.count:  # past the last page, however far
                 raise NotFound(INVALID_PAGE)
+            rows = fetch(queryset[offset : offset + self.page_size + 1])
             self.has_next = len(rows) > self.page_size
             self.has_previous = number > 1
             rows = rows[: self.page_size]
         self.rows = rows
-        self.count = count()
         return rows
 
     def response_body(self, results: list) -> dict:

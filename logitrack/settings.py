@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "logitrack.middleware.ApiMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -76,6 +77,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# The largest request body accepted (uploaded files aside): a larger one answers
+# 413 request_too_large before it is parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", default=2_621_440)
 
 ROOT_URLCONF = "logitrack.urls"
 WSGI_APPLICATION = "logitrack.wsgi.application"
@@ -182,6 +187,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Reports one user may have queued or being built at once (more: 429 too_many_reports).
+REPORTS_AT_ONCE = env_int("REPORTS_AT_ONCE", default=3)
+
 # E-mail: printed to the console unless EMAIL_URL-style SMTP settings are given.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", default="localhost")
@@ -243,10 +251,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "logitrack.negotiation.ContentNegotiation",
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["logitrack.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
         "logitrack.filters.FilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "logitrack.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "logitrack.pagination.PageNumberPagination",
@@ -287,6 +295,7 @@ SIMPLE_JWT = {
     # the admin, a command) refuses every access and refresh token issued before it.
     "CHECK_REVOKE_TOKEN": True,
     "TOKEN_REFRESH_SERIALIZER": "users.serializers.TokenRefreshSerializer",
+    "AUTH_TOKEN_CLASSES": ("users.tokens.AccessToken",),
 }
 if SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"] > timedelta(minutes=15):
     raise ImproperlyConfigured("JWT_ACCESS_MINUTES may be at most 15.")

@@ -102,11 +102,12 @@ def delivery_assign(
     *,
     delivery: Delivery,
     vehicle: Vehicle,
-    driver: User | None,
+    driver: User | None = UNSET,
     actor: User | None,
     note: str = "",
 ) -> Delivery:
-    """Assigns (or reassigns) a ``pending``/``assigned`` delivery to a vehicle and driver.
+    """Assigns (or reassigns) a ``pending``/``assigned`` delivery to a vehicle and driver
+    (``driver`` left out: the driver it has; ``None``: no driver).
 
     Locks the delivery, then the vehicle, then the driver, and checks the assignment
     rules against those fresh rows, so a concurrent start of maintenance, capacity
@@ -116,6 +117,8 @@ def delivery_assign(
     locked = lock(delivery)
     _check_transition(locked, S.ASSIGNED)
     locked_vehicle = lock(vehicle)
+    if driver is UNSET:
+        driver = locked.driver
     locked_driver = None if driver is None else lock(driver)
     _check_assignment(delivery=locked, vehicle=locked_vehicle, driver=locked_driver)
     from_status = locked.status

@@ -143,6 +143,14 @@ class WrongPassword(RuleViolation):
     message = "The current password is not correct."
 
 
+class TooManyReports(DomainError):
+    code = "too_many_reports"
+    status_code = 429
+    message = (
+        "You have {count} reports queued or being built; ask for another once one of them is done."
+    )
+
+
 class ReportNotReady(Conflict):
     code = "report_not_ready"
     message = "The report is {status}; it can be downloaded once it is done."

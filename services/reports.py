@@ -11,6 +11,8 @@ import re
 import tempfile
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
@@ -18,7 +20,8 @@ from django.utils import timezone
 from deliveries.filters import DeliveryFilter
 from deliveries.models import Delivery, Report, ReportKind, ReportStatus
 from logitrack.celery import enqueue
-from services.exceptions import ReportNotReady
+from services.common import lock
+from services.exceptions import ReportNotReady, TooManyReports
 from users.models import User
 
 logger = logging.getLogger(__name__)
@@ -40,6 +43,14 @@ CSV_COLUMNS = (
     ("created_at", "created_at"),
 )
 REPORT_NOT_QUEUED = "The report could not be queued; ask for it again later."
+REPORT_TOO_SLOW = "The report took too long to build; ask for one with narrower filters."
+REPORT_FAILED = (
+    "The report could not be built. Ask for it again; if it fails again, tell an "
+    "administrator its number ({id})."
+)
+# A report waiting or being built longer than this no longer counts against the quota:
+# its task was lost (reports are stopped after an hour).
+UNFINISHED_FOR_AT_MOST = dt.timedelta(hours=2)
 CHUNK_SIZE = 2000
 PROGRESS_EVERY = 5000
 
@@ -53,9 +64,21 @@ def report_queryset(filters: dict[str, Any]):
 @transaction.atomic
 def report_create(*, kind: str, filters: dict[str, Any], actor: User) -> Report:
     """Records a ``queued`` report and enqueues its build after commit; if the broker
-    cannot take it, the report is marked ``failed`` with the reason."""
+    cannot take it, the report is marked ``failed`` with the reason.
+
+    A user has at most ``REPORTS_AT_ONCE`` reports queued or being built
+    (``429 too_many_reports``); locks the user's row, so two requests cannot both take
+    the last place."""
     from deliveries.tasks import build_report
 
+    lock(actor)
+    unfinished = Report.objects.filter(
+        requested_by=actor,
+        status__in=(ReportStatus.QUEUED, ReportStatus.RUNNING),
+        created_at__gte=timezone.now() - UNFINISHED_FOR_AT_MOST,
+    ).count()
+    if unfinished >= settings.REPORTS_AT_ONCE:
+        raise TooManyReports(count=unfinished)
     report = Report.objects.create(kind=kind, filters=filters, requested_by=actor)
 
     def _enqueue() -> None:
@@ -85,13 +108,14 @@ def report_build(*, report_id: int) -> str:
             raise ValueError(f"Unknown report kind {report.kind!r}.")
         rows = _write_deliveries_csv(report)
     except Exception as exc:
+        # The log has the exception; the user gets what they can act on.
         logger.exception("Report %s failed", report_id)
-        _set(
-            report_id,
-            status=ReportStatus.FAILED,
-            error=f"{type(exc).__name__}: {exc}",
-            finished_at=timezone.now(),
+        error = (
+            REPORT_TOO_SLOW
+            if isinstance(exc, SoftTimeLimitExceeded)
+            else REPORT_FAILED.format(id=report_id)
         )
+        _set(report_id, status=ReportStatus.FAILED, error=error, finished_at=timezone.now())
         return ReportStatus.FAILED
     _set(
         report_id,

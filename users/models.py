@@ -2,6 +2,9 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
+
+from logitrack.text import normalize_identifier
 
 
 class Role(models.TextChoices):
@@ -37,6 +40,13 @@ class User(AbstractUser):
         ordering = ["username"]
         indexes = [models.Index(fields=["role", "is_active"], name="user_role_active_idx")]
         constraints = [
+            # ``Admin`` is not another user than ``admin``.
+            models.UniqueConstraint(
+                Lower("username"),
+                name="user_username_unique_ignoring_case",
+                violation_error_code="unique",
+                violation_error_message="A user with that username already exists.",
+            ),
             models.CheckConstraint(
                 name="user_role_matches_flags",
                 condition=(
@@ -44,8 +54,13 @@ class User(AbstractUser):
                     | Q(role=Role.DISPATCHER, is_staff=True, is_superuser=False)
                     | Q(role=Role.DRIVER, is_staff=False, is_superuser=False)
                 ),
-            )
+            ),
         ]
+
+    @classmethod
+    def normalize_username(cls, username):
+        """NFKC, as Django does, and no invisible characters."""
+        return normalize_identifier(super().normalize_username(username))
 
     def save(self, *args, **kwargs):
         self.sync_flags_with_role()

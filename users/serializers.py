@@ -1,4 +1,6 @@
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.settings import api_settings
@@ -6,6 +8,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from logitrack.authentication import PASSWORD_CHANGED
 from users.models import User
+from users.tokens import RefreshToken
 
 USER_FIELDS = [
     "id",
@@ -27,8 +30,33 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = USER_FIELDS
 
 
+class UsernameField(serializers.CharField):
+    """Stored in its plain form (``User.normalize_username``) and unique whatever its
+    case: ``ADMIN`` and ``ＡＤＭＩＮ`` are taken once ``admin`` is."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            max_length=150,
+            validators=[
+                UnicodeUsernameValidator(),
+                UniqueValidator(
+                    queryset=User.objects.all(),
+                    lookup="iexact",
+                    message="A user with that username already exists.",
+                ),
+            ],
+            **kwargs,
+        )
+
+    def to_internal_value(self, data):
+        return User.normalize_username(super().to_internal_value(data))
+
+
 class UserInputSerializer(serializers.ModelSerializer):
-    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    username = UsernameField()
+    password = serializers.CharField(
+        write_only=True, max_length=128, style={"input_type": "password"}
+    )
 
     class Meta:
         model = User
@@ -37,7 +65,7 @@ class UserInputSerializer(serializers.ModelSerializer):
 
 class UserUpdateInputSerializer(UserInputSerializer):
     password = serializers.CharField(
-        write_only=True, required=False, style={"input_type": "password"}
+        write_only=True, required=False, max_length=128, style={"input_type": "password"}
     )
 
 
@@ -63,6 +91,8 @@ class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
     """simplejwt's refresh, which also refuses a refresh token issued before the
     account's password was last set, or whose account is gone or inactive
     (``401 token_not_valid``)."""
+
+    token_class = RefreshToken
 
     def validate(self, attrs):
         refresh = self.token_class(attrs["refresh"])  # expired, forged, blacklisted: refused

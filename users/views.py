@@ -5,7 +5,6 @@ from rest_framework.response import Response
 from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from logitrack.openapi import CONFLICT_RESPONSE
 from logitrack.permissions import IsStaff
@@ -21,6 +20,7 @@ from users.serializers import (
     UserSerializer,
     UserUpdateInputSerializer,
 )
+from users.tokens import RefreshToken
 
 
 @extend_schema_view(

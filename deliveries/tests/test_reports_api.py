@@ -79,7 +79,7 @@ def test_drivers_and_anonymous_may_not(driver_client, anon_client):
         (
             {"kind": "deliveries_csv", "filters": {"status": ["lost"]}},
             "filters.status",
-            "invalid_filter",
+            "invalid_choice",  # the list's own code for ?status=lost
         ),
     ],
 )
@@ -89,4 +89,51 @@ def test_bad_requests_say_what_is_wrong(dispatcher_client, body, attr, code):
     assert response.status_code == 400
     (error,) = response.json()["errors"]
     assert (error["attr"], error["code"]) == (attr, code)
+    assert not Report.objects.exists()
+
+
+# Limits ------------------------------------------------------------------------------
+
+
+def test_a_user_has_a_few_reports_in_the_works_at_most(dispatcher_client, dispatcher, settings):
+    settings.REPORTS_AT_ONCE = 2
+    other = UserFactory(dispatcher=True)
+    Report.objects.create(kind="deliveries_csv", requested_by=other)  # not theirs
+    for status in (ReportStatus.QUEUED, ReportStatus.RUNNING):
+        Report.objects.create(kind="deliveries_csv", requested_by=dispatcher, status=status)
+    Report.objects.create(kind="deliveries_csv", requested_by=dispatcher, status="done")
+
+    response = dispatcher_client.post(URL, {"kind": "deliveries_csv", "filters": {}})
+
+    assert response.status_code == 429
+    [error] = response.json()["errors"]
+    assert error["code"] == "too_many_reports"
+    assert Report.objects.filter(requested_by=dispatcher).count() == 3
+
+    Report.objects.filter(requested_by=dispatcher, status=ReportStatus.RUNNING).update(
+        status=ReportStatus.DONE
+    )
+    assert dispatcher_client.post(URL, {"kind": "deliveries_csv"}).status_code == 202
+
+
+def test_thousands_of_unknown_filter_keys_get_a_short_answer(dispatcher_client):
+    filters = {f"key{n}": 1 for n in range(50_000)}
+
+    response = dispatcher_client.post(URL, {"kind": "deliveries_csv", "filters": filters})
+
+    assert response.status_code == 400
+    assert len(response.content) < 1000
+    [error] = response.json()["errors"]
+    assert error["code"] == "unknown_filter"
+    assert "and 49990 more" in error["detail"]
+    assert not Report.objects.exists()
+
+
+def test_a_report_search_has_the_lists_limits(dispatcher_client):
+    words = " ".join(["b"] * 2000)
+
+    response = dispatcher_client.post(URL, {"kind": "deliveries_csv", "filters": {"search": words}})
+
+    assert response.status_code == 400
+    assert {e["code"] for e in response.json()["errors"]} == {"search_too_long"}
     assert not Report.objects.exists()

@@ -470,13 +470,13 @@ def test_end_maintenance_when_not_in_maintenance_is_a_conflict(dispatcher_client
     assert Vehicle.objects.get(pk=vehicle.pk).status == vehicle.status
 
 
-def test_maintenance_records_are_listed_newest_first(dispatcher_client, driver_client, dispatcher):
+def test_maintenance_records_are_listed_newest_first(dispatcher_client, dispatcher):
     vehicle = VehicleFactory()
     dispatcher_client.post(start_url(vehicle), {"reason": "First"})
     dispatcher_client.post(end_url(vehicle))
     dispatcher_client.post(start_url(vehicle), {"reason": "Second"})
 
-    response = driver_client.get(records_url(vehicle))
+    response = dispatcher_client.get(records_url(vehicle))
 
     assert response.status_code == 200
     records = response.json()
@@ -491,14 +491,26 @@ def test_maintenance_records_are_listed_newest_first(dispatcher_client, driver_c
     assert second["ended_by"] is None
 
 
-def test_maintenance_records_of_another_vehicle_are_not_listed(driver_client, dispatcher_client):
+def test_maintenance_records_of_another_vehicle_are_not_listed(dispatcher_client):
     vehicle, other = VehicleFactory(), VehicleFactory()
     dispatcher_client.post(start_url(other), {"reason": "Other"})
 
-    response = driver_client.get(records_url(vehicle))
+    response = dispatcher_client.get(records_url(vehicle))
 
     assert response.status_code == 200
     assert response.json() == []
+
+
+def test_drivers_may_not_read_maintenance_records_which_name_staff(
+    driver_client, dispatcher_client
+):
+    vehicle = VehicleFactory()
+    dispatcher_client.post(start_url(vehicle), {"reason": "Brakes"})
+
+    response = driver_client.get(records_url(vehicle))
+
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["code"] == "permission_denied"
 
 
 def test_unknown_vehicle_is_not_found(dispatcher_client):

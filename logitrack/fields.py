@@ -1,0 +1,76 @@
+"""Input that means one thing only.
+
+DRF's fields are lenient where a client's mistake should be an error: ``1.5`` names
+object 1, ``"1_000"`` and Arabic-Indic digits are numbers, a date-time without an offset
+is taken as UTC and year 1 is a fine date. These fields refuse all of that with ``400``,
+and text that identifies something (a plate, a username) is normalised the same way
+wherever it comes from.
+"""
+
+import datetime as dt
+import re
+
+from django.db import models
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
+
+# The largest primary key PostgreSQL's bigint holds.
+MAX_ID = 2**63 - 1
+PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?", re.ASCII)
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+
+NOT_PLAIN_DECIMAL = "Write a number with the digits 0-9 and at most one decimal point."
+NAIVE_DATETIME = "Include the UTC offset, e.g. 2030-01-31T09:00:00Z or +01:00."
+OUT_OF_RANGE_DATETIME = "Give a date between 2000 and 2099."
+
+
+class IdField(serializers.PrimaryKeyRelatedField):
+    """An object named by its id: a whole number (``1.5`` and ``"1e3"`` are
+    ``400 invalid``, ``true`` and lists ``400 incorrect_type``), unknown ids (any size)
+    ``400 does_not_exist``."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("pk_field", serializers.IntegerField())
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+class PlainDecimalField(serializers.DecimalField):
+    """A decimal written with ASCII digits and at most one point (a JSON number or a
+    string): no ``1_000``, no ``٣``, no ``1e3``, no ``NaN``."""
+
+    def to_internal_value(self, data):
+        text = data if isinstance(data, str) else str(data)
+        if isinstance(data, bool) or not PLAIN_DECIMAL.fullmatch(text.strip()):
+            raise serializers.ValidationError(NOT_PLAIN_DECIMAL, code="invalid")
+        return super().to_internal_value(text.strip())
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 date-time with its UTC offset, between 2000 and 2099."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            parsed = parse_datetime(value.strip())
+            if parsed is not None and timezone.is_naive(parsed):
+                raise serializers.ValidationError(NAIVE_DATETIME, code="invalid")
+        result = super().to_internal_value(value)
+        if not EARLIEST <= result < LATEST:
+            raise serializers.ValidationError(OUT_OF_RANGE_DATETIME, code="invalid")
+        return result
+
+
+class StrictModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer whose decimals and date-times are the strict ones above."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DecimalField: PlainDecimalField,
+        models.DateTimeField: AwareDateTimeField,
+    }

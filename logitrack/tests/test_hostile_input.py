@@ -1,0 +1,465 @@
+"""Hostile and careless input: each case, and its obvious neighbours, gets the answer a
+client can act on (a 4xx in the contract's error shape with its code), never a 500, and
+costs the server little.
+
+One row per case: who asks, the request, the status and the error code expected.
+"""
+
+import base64
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+import pytest
+from django.conf import settings
+from django.utils import timezone
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
+
+from deliveries.tests.factories import DeliveryFactory
+from fleet.tests.factories import VehicleFactory
+from logitrack.filters import SEARCH_MAX_CHARACTERS, SEARCH_MAX_WORDS
+from users.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+DELIVERIES = "/api/v1/deliveries/"
+VEHICLES = "/api/v1/vehicles/"
+USERS = "/api/v1/users/"
+TOKEN = "/api/v1/auth/token/"
+
+
+@dataclass
+class World:
+    """What the cases act on."""
+
+    dispatcher: Any
+    driver: Any
+    vehicle: Any
+    delivery: Any
+    clients: dict = field(default_factory=dict)
+
+
+@pytest.fixture
+def world(db):
+    dispatcher = UserFactory(dispatcher=True, username="dispatcher")
+    UserFactory(admin=True, username="admin")
+    driver = UserFactory(username="driver")
+    vehicle = VehicleFactory(plate_number="DEMO0001")
+    delivery = DeliveryFactory()
+    anonymous = APIClient()
+    staff = APIClient()
+    staff.force_authenticate(dispatcher)
+    driving = APIClient()
+    driving.force_authenticate(driver)
+    return World(
+        dispatcher,
+        driver,
+        vehicle,
+        delivery,
+        {"anonymous": anonymous, "staff": staff, "driver": driving},
+    )
+
+
+def _token_with(**claims) -> str:
+    """A token signed with the real key whose claims say what the test wants."""
+    payload = {"token_type": "access", "jti": "x", "user_id": "1", **claims}
+    return jwt.encode(payload, settings.SIMPLE_JWT["SIGNING_KEY"], algorithm="HS256")
+
+
+def _delivery_body(**overrides) -> dict:
+    return {
+        "origin_address": "Depot 1",
+        "destination_address": "Main Street 2",
+        "recipient_name": "Ann Smith",
+        "weight_kg": "5.00",
+        "scheduled_for": (timezone.now() + dt.timedelta(days=1)).isoformat(),
+        **overrides,
+    }
+
+
+def _vehicle_body(**overrides) -> dict:
+    return {
+        "plate_number": "NEW0001",
+        "make": "Ford",
+        "model": "Transit",
+        "year": 2022,
+        "vehicle_type": "van",
+        "capacity_kg": "900.00",
+        **overrides,
+    }
+
+
+def _user_body(**overrides) -> dict:
+    return {"username": "newuser", "password": "a-long-enough-passphrase", **overrides}
+
+
+def _deep(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+WORDS = " ".join(["b"] * 2000)
+
+
+def _get(path, **params):
+    return lambda w, c: c.get(path, params)
+
+
+def _post(path, body):
+    return lambda w, c: c.post(path.format(w=w), body(w) if callable(body) else body, format="json")
+
+
+def _raw(method, path, content, content_type="application/json", **headers):
+    return lambda w, c: getattr(c, method)(path, data=content, content_type=content_type, **headers)
+
+
+def _with_token(path, token):
+    def call(w, c):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=token(w) if callable(token) else token)
+        return client.get(path)
+
+    return call
+
+
+def _assign(vehicle_id):
+    return lambda w, c: c.post(
+        f"{DELIVERIES}{w.delivery.pk}/assign/", {"vehicle_id": vehicle_id(w)}, format="json"
+    )
+
+
+# (id, who, call, status, codes: the error codes expected, any of them)
+CASES = [
+    # Bodies that cost or crash.
+    ("deep json", "anonymous", _raw("post", TOKEN, _deep(1000)), 400, {"parse_error"}),
+    ("deeper json", "anonymous", _raw("post", TOKEN, _deep(100_000)), 400, {"parse_error"}),
+    (
+        "body over the limit",
+        "anonymous",
+        _raw("post", TOKEN, json.dumps({"username": "x" * 3_000_000, "password": "y"})),
+        413,
+        {"request_too_large"},
+    ),
+    (
+        "body over the limit, signed in",
+        "staff",
+        _raw("post", DELIVERIES, json.dumps(_delivery_body(notes="n" * 3_000_000))),
+        413,
+        {"request_too_large"},
+    ),
+    ("not json", "anonymous", _raw("post", TOKEN, "{nope"), 400, {"parse_error"}),
+    # Paths and query strings.
+    ("nul in tracking code", "anonymous", _get("/api/v1/track/%00/"), 404, {"not_found"}),
+    (
+        "odd tracking code",
+        "anonymous",
+        _get("/api/v1/track/" + "Z" * 300 + "/"),
+        404,
+        {"not_found"},
+    ),
+    ("huge page", "staff", _get(DELIVERIES, page="400000000000000000"), 404, {"not_found"}),
+    ("page past the end", "staff", _get(DELIVERIES, page="3"), 404, {"not_found"}),
+    (
+        "huge page of vehicles",
+        "staff",
+        _get(VEHICLES, page="400000000000000000"),
+        404,
+        {"not_found"},
+    ),
+    ("huge page of users", "staff", _get(USERS, page="400000000000000000"), 404, {"not_found"}),
+    ("2000-word search", "driver", _get(DELIVERIES, search=WORDS), 400, {"search_too_long"}),
+    (
+        "search one word too many",
+        "staff",
+        _get(DELIVERIES, search=" ".join(["b"] * (SEARCH_MAX_WORDS + 1))),
+        400,
+        {"search_too_long"},
+    ),
+    (
+        "search one character too many",
+        "staff",
+        _get(DELIVERIES, search="b" * (SEARCH_MAX_CHARACTERS + 1)),
+        400,
+        {"search_too_long"},
+    ),
+    ("2000-word vehicle search", "driver", _get(VEHICLES, search=WORDS), 400, {"search_too_long"}),
+    ("2000-word user search", "staff", _get(USERS, search=WORDS), 400, {"search_too_long"}),
+    (
+        "nul in user search",
+        "staff",
+        _get(USERS, search="a\x00b"),
+        400,
+        {"null_characters_not_allowed"},
+    ),
+    ("fractional vehicle filter", "staff", _get(DELIVERIES, vehicle="1.5"), 400, {"invalid"}),
+    ("huge driver filter", "staff", _get(DELIVERIES, driver=str(2**70)), 400, {"max_value"}),
+    ("path id too large", "staff", _get(f"{DELIVERIES}{2**70}/"), 404, {"not_found"}),
+    # Tokens.
+    (
+        "expiry as a string",
+        "anonymous",
+        _with_token("/api/v1/auth/me/", lambda w: f"Bearer {_token_with(exp='1799999999')}"),
+        401,
+        {"token_not_valid"},
+    ),
+    (
+        "expiry past year 3000",
+        "anonymous",
+        _with_token("/api/v1/auth/me/", lambda w: f"Bearer {_token_with(exp=10**15)}"),
+        401,
+        {"token_not_valid"},
+    ),
+    (
+        "refresh with a string expiry",
+        "anonymous",
+        _post(
+            "/api/v1/auth/token/refresh/",
+            lambda w: {"refresh": _token_with(token_type="refresh", exp="1799999999")},
+        ),
+        401,
+        {"token_not_valid"},
+    ),
+    (
+        "bearer twice",
+        "anonymous",
+        _with_token(
+            "/api/v1/auth/me/", lambda w: f"Bearer Bearer {AccessToken.for_user(w.driver)}"
+        ),
+        401,
+        {"bad_authorization_header", "token_not_valid"},
+    ),
+    (
+        "garbage token",
+        "anonymous",
+        _with_token("/api/v1/auth/me/", "Bearer " + base64.b64encode(b"\xff" * 40).decode()),
+        401,
+        {"token_not_valid"},
+    ),
+    # Ids.
+    ("fractional vehicle id", "staff", _assign(lambda w: w.vehicle.pk + 0.5), 400, {"invalid"}),
+    ("boolean vehicle id", "staff", _assign(lambda w: True), 400, {"incorrect_type"}),
+    ("huge vehicle id", "staff", _assign(lambda w: 2**70), 400, {"does_not_exist"}),
+    ("list as vehicle id", "staff", _assign(lambda w: [w.vehicle.pk]), 400, {"incorrect_type"}),
+    # Decimals.
+    *[
+        (
+            f"weight {weight!r}",
+            "staff",
+            _post(DELIVERIES, _delivery_body(weight_kg=weight)),
+            400,
+            {"invalid"},
+        )
+        for weight in ["1_000", "٣", "1e3", "NaN", "Infinity", "0x10", " 5.00.1"]
+    ],
+    (
+        "capacity with underscores",
+        "staff",
+        _post(VEHICLES, _vehicle_body(capacity_kg="1_000")),
+        400,
+        {"invalid"},
+    ),
+    # Free text.
+    (
+        "2 MB of notes",
+        "staff",
+        _post(DELIVERIES, _delivery_body(notes="n" * 2_000_001)),
+        400,
+        {"max_length"},
+    ),
+    (
+        "notes one over",
+        "staff",
+        _post(DELIVERIES, _delivery_body(notes="n" * 2001)),
+        400,
+        {"max_length"},
+    ),
+    (
+        "long maintenance reason",
+        "staff",
+        _post(VEHICLES + "{w.vehicle.pk}/maintenance/start/", {"reason": "r" * 1001}),
+        400,
+        {"max_length"},
+    ),
+    (
+        "nul in a name",
+        "staff",
+        _post(DELIVERIES, _delivery_body(recipient_name="A\x00B")),
+        400,
+        {"null_characters_not_allowed"},
+    ),
+    # Identifiers that look alike.
+    (
+        "plate of a zero-width space",
+        "staff",
+        _post(VEHICLES, _vehicle_body(plate_number="\u200b")),
+        400,
+        {"blank"},
+    ),
+    (
+        "plate with a zero-width space",
+        "staff",
+        _post(VEHICLES, _vehicle_body(plate_number="DEMO\u200b0001")),
+        400,
+        {"unique"},
+    ),
+    (
+        "full-width plate",
+        "staff",
+        _post(VEHICLES, _vehicle_body(plate_number="ＤＥＭＯ０００１")),
+        400,
+        {"unique"},
+    ),
+    (
+        "plate in lower case",
+        "staff",
+        _post(VEHICLES, _vehicle_body(plate_number="demo 0001")),
+        400,
+        {"unique"},
+    ),
+    (
+        "username in upper case",
+        "staff",
+        _post(USERS, _user_body(username="DISPATCHER")),
+        400,
+        {"unique"},
+    ),
+    (
+        "full-width username",
+        "staff",
+        _post(USERS, _user_body(username="ＤＲＩＶＥＲ")),
+        400,
+        {"unique"},
+    ),
+    (
+        "username with a zero-width space",
+        "staff",
+        _post(USERS, _user_body(username="driv\u200ber")),
+        400,
+        {"unique"},
+    ),
+    ("2 kB password", "staff", _post(USERS, _user_body(password="p" * 2000)), 400, {"max_length"}),
+    # Date-times.
+    *[
+        (
+            f"scheduled for {when}",
+            "staff",
+            _post(DELIVERIES, _delivery_body(scheduled_for=when)),
+            400,
+            {"invalid"},
+        )
+        for when in [
+            "0001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+            "1999-12-31T23:59:59Z",
+            "2100-01-01T00:00:00Z",
+            "2030-01-01T10:00:00",
+            "tomorrow",
+        ]
+    ],
+    # Who may read what.
+    (
+        "driver reads maintenance records",
+        "driver",
+        lambda w, c: c.get(f"{VEHICLES}{w.vehicle.pk}/maintenance/"),
+        403,
+        {"permission_denied"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("who", "call", "status", "codes"),
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_hostile_input_is_answered_with_its_code(world, who, call, status, codes):
+    started = time.monotonic()
+    response = call(world, world.clients[who])
+    took = time.monotonic() - started
+
+    assert response.status_code == status, response.content[:500]
+    body = response.json()
+    assert body["type"] == ("validation_error" if status == 400 else "client_error")
+    assert body["errors"], body
+    assert {error["code"] for error in body["errors"]} <= codes, body
+    assert took < 1.0, f"{took:.2f} s"
+
+
+def test_a_bad_host_gets_json_under_the_api(client):
+    response = client.get(DELIVERIES, HTTP_HOST="evil.example")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "type": "validation_error",
+        "errors": [
+            {
+                "code": "invalid_host",
+                "detail": "This server does not answer to that host name.",
+                "attr": None,
+            }
+        ],
+    }
+
+
+def test_an_invalid_token_is_one_error(db):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer not.a.token")
+
+    response = client.get("/api/v1/auth/me/")
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    [error] = response.json()["errors"]
+    assert (error["code"], error["attr"]) == ("token_not_valid", None)
+
+
+def test_a_long_search_costs_little_cpu(world):
+    """The search the attack used: 2,000 words, 4 KB of URL; refused before any work."""
+    client = world.clients["driver"]
+    started = time.process_time()
+    for _ in range(5):
+        assert client.get(DELIVERIES, {"search": WORDS}).status_code == 400
+    assert time.process_time() - started < 0.5
+
+
+def test_signed_in_answers_are_kept_by_no_shared_cache(world):
+    for who in ("staff", "driver"):
+        response = world.clients[who].get(DELIVERIES)
+        assert response.status_code == 200
+        assert "private" in response["Cache-Control"]
+        assert "no-store" in response["Cache-Control"]
+        assert "Authorization" in response["Vary"]
+    for error in (world.clients["staff"].get(f"{DELIVERIES}0/"),):
+        assert "no-store" in error["Cache-Control"]
+
+
+def test_public_tracking_says_nothing_about_private_caching(world):
+    response = world.clients["anonymous"].get(f"/api/v1/track/{world.delivery.tracking_code}/")
+
+    assert response.status_code == 200
+    assert "private" not in response.get("Cache-Control", "")
+
+
+def test_assign_without_driver_keeps_the_driver_and_null_clears_it(world):
+    client = world.clients["staff"]
+    url = f"{DELIVERIES}{world.delivery.pk}/assign/"
+    other = VehicleFactory()
+    assert (
+        client.post(url, {"vehicle_id": world.vehicle.pk, "driver_id": world.driver.pk}).status_code
+        == 200
+    )
+
+    kept = client.post(url, {"vehicle_id": other.pk})
+    cleared = client.post(url, {"vehicle_id": other.pk, "driver_id": None})
+
+    assert kept.status_code == 200
+    assert (kept.json()["vehicle"]["id"], kept.json()["driver"]["id"]) == (
+        other.pk,
+        world.driver.pk,
+    )
+    assert cleared.status_code == 200
+    assert cleared.json()["driver"] is None
