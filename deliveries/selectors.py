@@ -1,4 +1,3 @@
-import functools
 from decimal import Decimal
 
 from django.core.exceptions import EmptyResultSet
@@ -16,6 +15,7 @@ from deliveries.models import (
 )
 from fleet.models import Vehicle, VehicleStatus
 from logitrack import cache
+from logitrack.memo import Memo, memoized
 from logitrack.permissions import is_staff_user
 from logitrack.sql import Converters, column_converters, convert_rows, read_as_text
 from users.models import User
@@ -133,7 +133,7 @@ DELIVERY_LIST_COLUMNS = (
 )
 
 
-@functools.cache
+@memoized()
 def _list_converters(alias: str) -> Converters:
     """The converters the database backend applies to the list's columns."""
     connection = connections[alias]
@@ -149,9 +149,8 @@ def _list_converters(alias: str) -> Converters:
 # The SQL of list pages by the SQL of the same page reduced to its primary keys: the
 # ORM compiles the thirty columns and two joins of a page in more CPU than PostgreSQL
 # takes to run it, while the one-column form, which names every filter, join, order
-# and limit of the page, compiles in a fraction of that. Bounded; emptied when full.
-_page_sql: dict[tuple[str, str], str] = {}
-PAGE_SQL_LIMIT = 512
+# and limit of the page, compiles in a fraction of that.
+_page_sql = Memo(limit=512, ttl=3600)
 
 
 def delivery_list_rows(window: QuerySet[Delivery]) -> list:
@@ -163,16 +162,14 @@ def delivery_list_rows(window: QuerySet[Delivery]) -> list:
         key, params = window.values("pk").query.get_compiler(using).as_sql()
     except EmptyResultSet:  # a filter no row can match
         return []
-    sql = _page_sql.get((using, key))
+    sql = _page_sql.get((using, key), None)
     if sql is None:
         query = window.values(*DELIVERY_LIST_COLUMNS).query
         sql, page_params = query.get_compiler(using).as_sql()
         if tuple(page_params) != tuple(params) or query.values_select != DELIVERY_LIST_COLUMNS:
             # Not the same statement with more columns: no shortcut for this one.
             return list(window.values_list(*DELIVERY_LIST_COLUMNS))
-        if len(_page_sql) >= PAGE_SQL_LIMIT:
-            _page_sql.clear()
-        _page_sql[using, key] = sql
+        _page_sql.set((using, key), sql)
     connection = connections[using]
     with connection.cursor() as cursor:
         read_as_text(cursor)

@@ -20,15 +20,15 @@ from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 
+from logitrack.memo import Memo
 from users.selectors import user_get_for_request
 
 # A token issued before the account's password was last set (changed, reset) is refused.
 PASSWORD_CHANGED = _("The password was changed after this token was issued.")
 
-# Verified tokens by their raw bytes; emptied when it reaches the limit (a process sees
-# a few hundred live tokens at most: access tokens live 15 minutes).
-_verified: dict[bytes, tuple[Token, float]] = {}
-VERIFIED_LIMIT = 4096
+# Verified tokens by their raw bytes (a process sees a few hundred live ones at most:
+# access tokens live 15 minutes); a remembered token's expiry is still checked on use.
+_verified = Memo(limit=4096, ttl=900)
 
 
 def _leeway(token: Token) -> float:
@@ -37,18 +37,13 @@ def _leeway(token: Token) -> float:
 
 class JWTAuthentication(authentication.JWTAuthentication):
     def get_validated_token(self, raw_token: bytes) -> Token:
-        found = _verified.get(raw_token)
-        if found is not None:
-            token, expires_at = found
-            if time.time() < expires_at:
-                return token
-            _verified.pop(raw_token, None)  # another thread may have dropped it
+        found = _verified.get(raw_token, None)
+        if found is not None and time.time() < found[1]:
+            return found[0]
         token = super().get_validated_token(raw_token)  # raises for a bad or expired one
         expires_at = token.payload.get("exp")
         if isinstance(expires_at, int | float):
-            if len(_verified) >= VERIFIED_LIMIT:
-                _verified.clear()
-            _verified[raw_token] = (token, expires_at + _leeway(token))
+            _verified.set(raw_token, (token, expires_at + _leeway(token)))
         return token
 
     def get_user(self, validated_token: Token):

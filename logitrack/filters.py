@@ -7,6 +7,7 @@ from rest_framework import filters
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from logitrack.fields import MAX_ID
+from logitrack.memo import Memo
 
 # A search is a few words: each word costs a pass over every searched column.
 SEARCH_MAX_WORDS = 5
@@ -32,13 +33,16 @@ class FilterSet(django_filters.FilterSet):
     """
 
     def get_form_class(self):
-        cls = type(self)
-        form_class = cls.__dict__.get("_form_class")
+        if any(isinstance(f, QuerySetRequestMixin) for f in self.filters.values()):
+            return super().get_form_class()
+        form_class = _form_classes.get(type(self), None)
         if form_class is None:
             form_class = super().get_form_class()
-            if not any(isinstance(f, QuerySetRequestMixin) for f in self.filters.values()):
-                cls._form_class = form_class
+            _form_classes.set(type(self), form_class)
         return form_class
+
+
+_form_classes = Memo(limit=64, ttl=3600)
 
 
 class FilterBackend(DjangoFilterBackend):

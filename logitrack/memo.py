@@ -1,7 +1,11 @@
-"""What a process may keep for itself of data others can change: a bounded map whose
-entries expire, so that a copy kept here can never outlive its lifetime, whatever
-happened to the invalidation that should have replaced it."""
+"""The one way a process keeps things for itself: a bounded map whose entries expire.
 
+Bounded, so no input can grow it without limit; expiring, so that a copy of data others
+can change never outlives its lifetime, whatever happened to the invalidation that should
+have replaced it.
+"""
+
+import functools
 import threading
 import time
 from typing import Any
@@ -43,3 +47,25 @@ class Memo:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def memoized(*, limit: int = 256, ttl: float = 3600.0):
+    """A function's results by its (hashable) arguments, kept in a ``Memo``: for what a
+    process computes from code and settings rather than from data (a statement, a
+    script, a form class)."""
+
+    def decorate(function):
+        memo = Memo(limit=limit, ttl=ttl)
+
+        @functools.wraps(function)
+        def call(*args, **kwargs):
+            key = (args, tuple(sorted(kwargs.items())))
+            found = memo.get(key)
+            if found is MISSING:
+                found = function(*args, **kwargs)
+                memo.set(key, found)
+            return found
+
+        return call
+
+    return decorate

@@ -8,9 +8,10 @@ the view's renderers, so it is remembered per (header, renderers); a URL format
 
 from rest_framework.negotiation import DefaultContentNegotiation
 
+from logitrack.memo import Memo
+
 # (Accept header, the renderers' classes) → (position of the chosen one, media type).
-_chosen: dict[tuple, tuple[int, str]] = {}
-CHOSEN_LIMIT = 256
+_chosen = Memo(limit=256, ttl=3600)
 
 
 class ContentNegotiation(DefaultContentNegotiation):
@@ -18,12 +19,10 @@ class ContentNegotiation(DefaultContentNegotiation):
         if format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE):
             return super().select_renderer(request, renderers, format_suffix)
         key = (request.META.get("HTTP_ACCEPT"), tuple(type(renderer) for renderer in renderers))
-        found = _chosen.get(key)
+        found = _chosen.get(key, None)
         if found is not None:
             index, media_type = found
             return renderers[index], media_type
         renderer, media_type = super().select_renderer(request, renderers, format_suffix)
-        if len(_chosen) >= CHOSEN_LIMIT:
-            _chosen.clear()
-        _chosen[key] = (renderers.index(renderer), media_type)
+        _chosen.set(key, (renderers.index(renderer), media_type))
         return renderer, media_type

@@ -1,10 +1,9 @@
-import functools
-
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from logitrack import cache
+from logitrack.memo import memoized
 from logitrack.sql import Converters, column_converters, convert_rows
 from users.models import User
 
@@ -13,7 +12,7 @@ def user_list() -> QuerySet[User]:
     return User.objects.order_by("id")
 
 
-@functools.cache
+@memoized()
 def _user_by_id_statement(
     alias: str, *, with_password: bool = True
 ) -> tuple[str, list[str], Converters]:

@@ -10,7 +10,6 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
-from logitrack import authentication
 from services import users as user_services
 from users.selectors import user_get_by_id, user_get_for_request
 from users.tests.factories import UserFactory
@@ -18,13 +17,6 @@ from users.tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 ME_URL = "/api/v1/auth/me/"
-
-
-@pytest.fixture(autouse=True)
-def _forget_tokens():
-    authentication._verified.clear()
-    yield
-    authentication._verified.clear()
 
 
 def _client(token) -> APIClient:
