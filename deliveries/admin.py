@@ -1,10 +1,9 @@
 from django import forms
 from django.contrib import admin
 
-from deliveries.models import Delivery, DeliveryEvent
+from deliveries.models import DELIVERY_EDITABLE_FIELDS, Delivery, DeliveryEvent
 from logitrack.admin_mixins import ReadOnlyTabularInline, ServiceFormMixin, ServiceModelAdmin
 from services.deliveries import (
-    DELIVERY_EDITABLE_FIELDS,
     EDITABLE_STATUSES,
     delivery_create,
     delivery_delete,

@@ -29,6 +29,18 @@ class DeliveryStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+# What a client may set on a delivery (status, vehicle and driver move through the services).
+DELIVERY_EDITABLE_FIELDS = (
+    "origin_address",
+    "destination_address",
+    "recipient_name",
+    "recipient_phone",
+    "recipient_email",
+    "weight_kg",
+    "scheduled_for",
+    "notes",
+)
+
 # Statuses in which a delivery occupies its vehicle.
 ACTIVE_STATUSES = (DeliveryStatus.ASSIGNED, DeliveryStatus.IN_TRANSIT)
 FINISHED_STATUSES = (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, DeliveryStatus.CANCELLED)

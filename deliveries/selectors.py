@@ -1,5 +1,8 @@
+from collections.abc import Callable
 from decimal import Decimal
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
@@ -13,6 +16,7 @@ from deliveries.models import (
     DeliveryStatus,
     Report,
 )
+from deliveries.rendering import COLUMNS, dumps, render_row
 from fleet.models import Vehicle, VehicleStatus
 from logitrack import cache
 from logitrack.memo import Memo, memoized
@@ -20,19 +24,6 @@ from logitrack.permissions import is_staff_user
 from logitrack.sql import Converters, column_converters, convert_rows, read_as_text
 from users.models import User
 
-VEHICLE_COLUMNS = (
-    "id",
-    "plate_number",
-    "make",
-    "model",
-    "year",
-    "vehicle_type",
-    "capacity_kg",
-    "status",
-    "created_at",
-    "updated_at",
-)
-DRIVER_COLUMNS = ("id", "username", "first_name", "last_name", "phone")
 STAFF_VISIBILITY = "staff"
 
 
@@ -107,43 +98,17 @@ def delivery_stats() -> dict:
     return cache.cached(cache.STATS, "all", _stats_build)
 
 
-DELIVERY_COLUMNS = (
-    "id",
-    "tracking_code",
-    "status",
-    "origin_address",
-    "destination_address",
-    "recipient_name",
-    "recipient_phone",
-    "recipient_email",
-    "weight_kg",
-    "scheduled_for",
-    "notes",
-    "failure_reason",
-    "created_at",
-    "updated_at",
-    "delivered_at",
-)
-# The columns of a delivery list row, in this order: the delivery's, its vehicle's (all
-# NULL without one), its driver's (likewise).
-DELIVERY_LIST_COLUMNS = (
-    *DELIVERY_COLUMNS,
-    *(f"vehicle__{name}" for name in VEHICLE_COLUMNS),
-    *(f"driver__{name}" for name in DRIVER_COLUMNS),
-)
+def _model_field(path: str):
+    model, *relations, name = [Delivery, *path.split("__")]
+    for relation in relations:
+        model = model._meta.get_field(relation).related_model
+    return model._meta.get_field(name).get_col(model._meta.db_table)
 
 
 @memoized()
 def _list_converters(alias: str) -> Converters:
-    """The converters the database backend applies to the list's columns."""
-    connection = connections[alias]
-    tables = ((Delivery, DELIVERY_COLUMNS), (Vehicle, VEHICLE_COLUMNS), (User, DRIVER_COLUMNS))
-    columns = [
-        model._meta.get_field(name).get_col(model._meta.db_table)
-        for model, names in tables
-        for name in names
-    ]
-    return column_converters(connection, columns)
+    """The converters the database backend applies to ``rendering.COLUMNS``."""
+    return column_converters(connections[alias], [_model_field(path) for path in COLUMNS])
 
 
 # The SQL of list pages by the SQL of the same page reduced to its primary keys: the
@@ -155,8 +120,8 @@ _page_sql = Memo(limit=512, ttl=3600)
 
 def delivery_list_rows(window: QuerySet[Delivery]) -> list:
     """The rows of ``window`` (an ordered, sliced queryset of deliveries, filtered at
-    will) in ``DELIVERY_LIST_COLUMNS`` order: the ORM's own query for
-    ``window.values_list(*DELIVERY_LIST_COLUMNS)``, compiled once per shape of page."""
+    will) as ``rendering.COLUMNS``: the ORM's own query for
+    ``window.values_list(*COLUMNS)``, compiled once per shape of page."""
     using = window.db
     try:
         key, params = window.values("pk").query.get_compiler(using).as_sql()
@@ -164,11 +129,11 @@ def delivery_list_rows(window: QuerySet[Delivery]) -> list:
         return []
     sql = _page_sql.get((using, key), None)
     if sql is None:
-        query = window.values(*DELIVERY_LIST_COLUMNS).query
+        query = window.values(*COLUMNS).query
         sql, page_params = query.get_compiler(using).as_sql()
-        if tuple(page_params) != tuple(params) or query.values_select != DELIVERY_LIST_COLUMNS:
+        if tuple(page_params) != tuple(params) or query.values_select != COLUMNS:
             # Not the same statement with more columns: no shortcut for this one.
-            return list(window.values_list(*DELIVERY_LIST_COLUMNS))
+            return list(window.values_list(*COLUMNS))
         _page_sql.set((using, key), sql)
     connection = connections[using]
     with connection.cursor() as cursor:
@@ -176,6 +141,12 @@ def delivery_list_rows(window: QuerySet[Delivery]) -> list:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return convert_rows(rows, _list_converters(using), connection)
+
+
+def delivery_rendered(pk: int) -> dict:
+    """The delivery as the API writes it, read afresh as one row."""
+    [row] = delivery_list_rows(Delivery.objects.filter(pk=pk)[:1])
+    return render_row(row)
 
 
 def delivery_count(*, queryset: QuerySet[Delivery], key: str, everything: bool) -> int:
@@ -193,3 +164,46 @@ def delivery_count(*, queryset: QuerySet[Delivery], key: str, everything: bool) 
 def delivery_visibility(user: User) -> str:
     """A name for what ``user`` may see of the deliveries (cache keys never mix two)."""
     return STAFF_VISIBILITY if is_staff_user(user) else f"driver:{user.pk}"
+
+
+# Query parameters that choose a page, not which deliveries are counted.
+PAGE_PARAMS = frozenset({"page", "page_size", "cursor", "ordering"})
+
+
+def delivery_page(*, user: User, request, queryset: Callable[[], QuerySet], paginator) -> bytes:
+    """The JSON of the page of deliveries ``request`` asks for, of those ``user`` may see.
+
+    ``queryset()`` gives them filtered and ordered (it validates the filters, so it is
+    called only when the page is built); ``paginator`` (a ``KeysetPagination``) cuts the
+    page. The page is served from the cache while no delivery changed (``LIST_CACHE``),
+    keyed by what the user may see and the full URL; the count by what the user may see
+    and the filters, and the count of all deliveries outlives edits and moves.
+    """
+    visibility = delivery_visibility(user)
+    filters = urlencode(
+        sorted(
+            (key, value)
+            for key, values in request.query_params.lists()
+            if key not in PAGE_PARAMS
+            for value in values
+        )
+    )
+
+    def build() -> bytes:
+        deliveries = queryset()
+        rows = paginator.paginate_rows(
+            deliveries,
+            request,
+            count=lambda: delivery_count(
+                queryset=deliveries,
+                key=f"{visibility}?{filters}",
+                everything=visibility == STAFF_VISIBILITY and not filters,
+            ),
+            fetch=lambda window: [render_row(row) for row in delivery_list_rows(window)],
+        )
+        return dumps(paginator.response_body(rows))
+
+    if not settings.LIST_CACHE:
+        return build()
+    key = f"page:{visibility}:{request.get_host()}{request.get_full_path()}"
+    return cache.cached(cache.DELIVERIES, key, build)

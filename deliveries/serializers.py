@@ -1,12 +1,12 @@
 from decimal import Decimal
 
-import orjson
 from django.urls import reverse
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
 from deliveries.filters import DeliveryFilter
 from deliveries.models import (
+    DELIVERY_EDITABLE_FIELDS,
     Delivery,
     DeliveryEvent,
     DeliveryStatus,
@@ -14,11 +14,9 @@ from deliveries.models import (
     ReportKind,
     ReportStatus,
 )
-from deliveries.selectors import DELIVERY_COLUMNS, DRIVER_COLUMNS, VEHICLE_COLUMNS
 from fleet.models import Vehicle
 from fleet.serializers import VehicleSerializer
 from logitrack.fields import IdField, PlainDecimalField, StrictModelSerializer
-from services.deliveries import DELIVERY_EDITABLE_FIELDS
 from users.models import User
 from users.serializers import DriverSummarySerializer, UserSummarySerializer
 
@@ -185,111 +183,3 @@ class StatsSerializer(serializers.Serializer):
         "null before the first delivery.",
     )
     generated_at = serializers.DateTimeField()
-
-
-# Lean output for the delivery list: the same JSON as DeliverySerializer, built from the
-# rows of deliveries.selectors.delivery_list_rows without a serializer per row. On
-# PostgreSQL those rows already hold date-times and decimals as the API's text
-# (``logitrack.sql.read_as_text``); elsewhere date-times stay datetime objects (UTC) for
-# the JSON encoder (``dumps_list_body``) to write as DRF does. A test holds the two
-# outputs equal.
-_CENTS = Decimal("0.01")
-
-
-def _decimal(value):
-    if value is None or isinstance(value, str):
-        return value
-    return f"{value.quantize(_CENTS):f}"
-
-
-def delivery_list_item(row: tuple) -> dict:
-    (
-        id_,
-        tracking_code,
-        status,
-        origin_address,
-        destination_address,
-        recipient_name,
-        recipient_phone,
-        recipient_email,
-        weight_kg,
-        scheduled_for,
-        notes,
-        failure_reason,
-        created_at,
-        updated_at,
-        delivered_at,
-        vehicle_id,
-        plate_number,
-        make,
-        model,
-        year,
-        vehicle_type,
-        capacity_kg,
-        vehicle_status,
-        vehicle_created_at,
-        vehicle_updated_at,
-        driver_id,
-        username,
-        first_name,
-        last_name,
-        phone,
-    ) = row
-    return {
-        "id": id_,
-        "tracking_code": tracking_code,
-        "status": status,
-        "origin_address": origin_address,
-        "destination_address": destination_address,
-        "recipient_name": recipient_name,
-        "recipient_phone": recipient_phone,
-        "recipient_email": recipient_email,
-        "weight_kg": _decimal(weight_kg),
-        "scheduled_for": scheduled_for,
-        "notes": notes,
-        "failure_reason": failure_reason,
-        "created_at": created_at,
-        "updated_at": updated_at,
-        "delivered_at": delivered_at,
-        "vehicle": None
-        if vehicle_id is None
-        else {
-            "id": vehicle_id,
-            "plate_number": plate_number,
-            "make": make,
-            "model": model,
-            "year": year,
-            "vehicle_type": vehicle_type,
-            "capacity_kg": _decimal(capacity_kg),
-            "status": vehicle_status,
-            "created_at": vehicle_created_at,
-            "updated_at": vehicle_updated_at,
-        },
-        "driver": None
-        if driver_id is None
-        else {
-            "id": driver_id,
-            "username": username,
-            "first_name": first_name,
-            "last_name": last_name,
-            "phone": phone,
-        },
-    }
-
-
-def delivery_item(delivery: Delivery) -> dict:
-    """``delivery`` (with its vehicle and driver loaded) as DeliverySerializer renders it,
-    without building a serializer's fields for one object."""
-    vehicle, driver = delivery.vehicle, delivery.driver
-    return delivery_list_item(
-        (
-            *(getattr(delivery, name) for name in DELIVERY_COLUMNS),
-            *(getattr(vehicle, name, None) for name in VEHICLE_COLUMNS),
-            *(getattr(driver, name, None) for name in DRIVER_COLUMNS),
-        )
-    )
-
-
-def dumps_list_body(body: dict) -> bytes:
-    """A list body as JSON; date-times in UTC end in ``Z``, as DRF writes them."""
-    return orjson.dumps(body, option=orjson.OPT_UTC_Z)

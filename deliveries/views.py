@@ -1,6 +1,3 @@
-from urllib.parse import urlencode
-
-from django.conf import settings
 from django.http import FileResponse, HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
@@ -13,15 +10,14 @@ from rest_framework.response import Response
 from deliveries.filters import DeliveryFilter
 from deliveries.models import Delivery, Report
 from deliveries.permissions import DeliveryAccess
+from deliveries.rendering import render
 from deliveries.selectors import (
-    STAFF_VISIBILITY,
-    delivery_count,
     delivery_event_list,
     delivery_get_public,
     delivery_list,
-    delivery_list_rows,
+    delivery_page,
+    delivery_rendered,
     delivery_stats,
-    delivery_visibility,
     report_list,
 )
 from deliveries.serializers import (
@@ -35,11 +31,7 @@ from deliveries.serializers import (
     ReportSerializer,
     StatsSerializer,
     TrackingSerializer,
-    delivery_item,
-    delivery_list_item,
-    dumps_list_body,
 )
-from logitrack import cache
 from logitrack.filters import FilterBackend
 from logitrack.openapi import CONFLICT_RESPONSE
 from logitrack.pagination import KeysetPagination
@@ -47,9 +39,6 @@ from logitrack.permissions import IsStaff
 from logitrack.viewsets import ServiceModelViewSet
 from services import deliveries as delivery_services
 from services import reports as report_services
-
-# Query parameters that choose a page, not which deliveries are counted.
-PAGE_PARAMS = frozenset({"page", "page_size", "cursor", "ordering"})
 
 ASSIGNMENT_ERRORS = (
     "`400` with code `vehicle_in_maintenance`, `vehicle_out_of_service`, "
@@ -120,53 +109,22 @@ class DeliveryViewSet(ServiceModelViewSet):
         return queryset
 
     def list(self, request, *args, **kwargs):
-        """Pages of deliveries, served from the cache while no write happened; built from
-        plain rows (``delivery_list_rows``), one query for the page and one (cached)
-        count."""
-        visibility = delivery_visibility(request.user)
-        filters = urlencode(
-            sorted(
-                (key, value)
-                for key, values in request.query_params.lists()
-                if key not in PAGE_PARAMS
-                for value in values
-            )
+        """Pages of deliveries: one query for the page and one (cached) for the count,
+        or none while the page is cached (``delivery_page``)."""
+        content = delivery_page(
+            user=request.user,
+            request=request,
+            queryset=lambda: self.filter_queryset(self.get_queryset()),
+            paginator=self.paginator,
         )
-
-        def render() -> bytes:
-            queryset = self.filter_queryset(self.get_queryset())
-            items = self.paginator.paginate_rows(
-                queryset,
-                request,
-                count=lambda: delivery_count(
-                    queryset=queryset,
-                    key=f"{visibility}?{filters}",
-                    everything=visibility == STAFF_VISIBILITY and not filters,
-                ),
-                fetch=lambda window: [
-                    delivery_list_item(row) for row in delivery_list_rows(window)
-                ],
-            )
-            return dumps_list_body(self.paginator.response_body(items))
-
-        if settings.LIST_CACHE:
-            key = f"page:{visibility}:{request.get_host()}{request.get_full_path()}"
-            content = cache.cached(cache.DELIVERIES, key, render)
-        else:
-            content = render()
         return HttpResponse(content, content_type="application/json")
 
     def retrieve(self, request, *args, **kwargs):
-        """One delivery (its vehicle and driver joined), written without a
-        ModelSerializer: building one costs more than the query."""
-        return Response(delivery_item(self.get_object()))
+        return Response(render(self.get_object()))
 
     def render(self, instance: Delivery) -> dict:
-        """A changed delivery as DeliverySerializer renders it, re-read as one lean row:
-        a ModelSerializer builds its fields anew for every response, which cost an
-        assignment several times this query."""
-        [row] = delivery_list_rows(Delivery.objects.filter(pk=instance.pk)[:1])
-        return delivery_list_item(row)
+        """A changed delivery as the API writes it, read afresh as one row."""
+        return delivery_rendered(instance.pk)
 
     def _validated(self, serializer_class) -> dict:
         serializer = serializer_class(data=self.request.data)

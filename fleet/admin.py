@@ -1,10 +1,9 @@
 from django import forms
 from django.contrib import admin
 
-from fleet.models import MaintenanceRecord, Vehicle
+from fleet.models import VEHICLE_EDITABLE_FIELDS, MaintenanceRecord, Vehicle
 from logitrack.admin_mixins import ReadOnlyTabularInline, ServiceFormMixin, ServiceModelAdmin
 from services.fleet import (
-    VEHICLE_EDITABLE_FIELDS,
     vehicle_create,
     vehicle_delete,
     vehicle_end_maintenance,

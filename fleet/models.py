@@ -15,6 +15,10 @@ def normalize_plate(value: str) -> str:
     return "".join(normalize_identifier(value).split()).upper()
 
 
+# What a client may set on a vehicle (its status moves through the services).
+VEHICLE_EDITABLE_FIELDS = ("plate_number", "make", "model", "year", "vehicle_type", "capacity_kg")
+
+
 class VehicleType(models.TextChoices):
     VAN = "van", "Van"
     TRUCK = "truck", "Truck"

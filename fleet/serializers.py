@@ -1,9 +1,8 @@
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
-from fleet.models import MaintenanceRecord, Vehicle, normalize_plate
+from fleet.models import VEHICLE_EDITABLE_FIELDS, MaintenanceRecord, Vehicle, normalize_plate
 from logitrack.fields import StrictModelSerializer
-from services.fleet import VEHICLE_EDITABLE_FIELDS
 from users.serializers import UserSummarySerializer
 
 VEHICLE_FIELDS = [

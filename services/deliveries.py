@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from deliveries.models import Delivery, DeliveryEvent, DeliveryStatus
+from deliveries.models import DELIVERY_EDITABLE_FIELDS, Delivery, DeliveryEvent, DeliveryStatus
 from deliveries.selectors import vehicle_load_kg
 from fleet.models import Vehicle, VehicleStatus
 from logitrack import cache
@@ -27,17 +27,6 @@ from services.exceptions import (
 )
 from services.notifications import notification_enqueue
 from users.models import Role, User
-
-DELIVERY_EDITABLE_FIELDS = (
-    "origin_address",
-    "destination_address",
-    "recipient_name",
-    "recipient_phone",
-    "recipient_email",
-    "weight_kg",
-    "scheduled_for",
-    "notes",
-)
 
 S = DeliveryStatus
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from deliveries.models import ACTIVE_STATUSES
 from deliveries.selectors import vehicle_load_kg
-from fleet.models import MaintenanceRecord, Vehicle, VehicleStatus
+from fleet.models import VEHICLE_EDITABLE_FIELDS, MaintenanceRecord, Vehicle, VehicleStatus
 from logitrack import cache
 from services.common import lock, model_update
 from services.exceptions import (
@@ -24,8 +24,6 @@ from services.exceptions import (
     VehicleNotInMaintenance,
 )
 from users.models import User
-
-VEHICLE_EDITABLE_FIELDS = ("plate_number", "make", "model", "year", "vehicle_type", "capacity_kg")
 
 
 def _invalidate() -> None:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from deliveries.models import Delivery, DeliveryEvent, DeliveryStatus
 from deliveries.tests.factories import DeliveryFactory
 from fleet.tests.factories import VehicleFactory
+from logitrack.tests import contract
 from services.exceptions import (
     DeliveryNotDeletable,
     DeliveryNotEditable,
@@ -26,39 +27,9 @@ pytestmark = pytest.mark.django_db
 
 LIST_URL = "/api/v1/deliveries/"
 
-# The Delivery resource of the API contract (write-only ``vehicle_id``/``driver_id`` excluded).
-CONTRACT_FIELDS = {
-    "id",
-    "tracking_code",
-    "status",
-    "origin_address",
-    "destination_address",
-    "recipient_name",
-    "recipient_phone",
-    "recipient_email",
-    "weight_kg",
-    "scheduled_for",
-    "notes",
-    "failure_reason",
-    "created_at",
-    "updated_at",
-    "delivered_at",
-    "vehicle",
-    "driver",
-}
-NESTED_DRIVER_FIELDS = {"id", "username", "first_name", "last_name", "phone"}
-NESTED_VEHICLE_FIELDS = {
-    "id",
-    "plate_number",
-    "make",
-    "model",
-    "year",
-    "vehicle_type",
-    "capacity_kg",
-    "status",
-    "created_at",
-    "updated_at",
-}
+CONTRACT_FIELDS = contract.DELIVERY
+NESTED_DRIVER_FIELDS = contract.DRIVER
+NESTED_VEHICLE_FIELDS = contract.VEHICLE
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 

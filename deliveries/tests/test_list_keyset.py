@@ -16,8 +16,9 @@ from rest_framework.test import APIClient
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from deliveries.models import Delivery
+from deliveries.rendering import dumps, render, render_row
 from deliveries.selectors import delivery_list_rows
-from deliveries.serializers import DeliverySerializer, delivery_list_item, dumps_list_body
+from deliveries.serializers import DeliverySerializer
 from deliveries.tests.factories import DeliveryFactory
 from fleet.tests.factories import VehicleFactory
 from logitrack.pagination import INVALID_CURSOR
@@ -123,9 +124,11 @@ def test_a_bad_cursor_is_404(dispatcher_client, thirty, cursor):
 
 def test_lean_rows_equal_the_serializer(thirty):
     queryset = Delivery.objects.select_related("vehicle", "driver").order_by("id")
-    lean = [delivery_list_item(row) for row in delivery_list_rows(queryset[:100])]
+    lean = [render_row(row) for row in delivery_list_rows(queryset[:100])]
     serialized = JSONRenderer().render(DeliverySerializer(queryset, many=True).data)
-    assert json.loads(dumps_list_body(lean)) == json.loads(serialized)
+    assert json.loads(dumps(lean)) == json.loads(serialized)
+    from_objects = [render(delivery) for delivery in queryset[:100]]
+    assert json.loads(JSONRenderer().render(from_objects)) == json.loads(serialized)
     assert any(row["vehicle"] is None for row in lean)
     assert any(row["delivered_at"] for row in lean)
 
@@ -294,9 +297,10 @@ def test_lean_rows_write_times_and_decimals_as_the_serializer(moment):
         capacity_kg="1200.00", updated_at=moment
     )
     queryset = Delivery.objects.select_related("vehicle", "driver").filter(pk=delivery.pk)
-    [lean] = [delivery_list_item(row) for row in delivery_list_rows(queryset[:1])]
+    [lean] = [render_row(row) for row in delivery_list_rows(queryset[:1])]
     serialized = JSONRenderer().render(DeliverySerializer(queryset.get()).data)
-    assert json.loads(dumps_list_body(lean)) == json.loads(serialized)
+    assert json.loads(dumps(lean)) == json.loads(serialized)
+    assert json.loads(JSONRenderer().render(render(queryset.get()))) == json.loads(serialized)
     assert json.loads(serialized)["weight_kg"] == "7.00"
 
 

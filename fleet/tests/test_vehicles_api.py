@@ -9,6 +9,7 @@ import pytest
 from deliveries.tests.factories import DeliveryFactory
 from fleet.models import MaintenanceRecord, Vehicle, VehicleStatus, VehicleType
 from fleet.tests.factories import VehicleFactory
+from logitrack.tests import contract
 from services.exceptions import (
     VehicleAlreadyInMaintenance,
     VehicleHasActiveDeliveries,
@@ -27,20 +28,8 @@ def _fast_password_hashing(settings):
 
 LIST_URL = "/api/v1/vehicles/"
 
-# The Vehicle resource of the API contract.
-CONTRACT_FIELDS = {
-    "id",
-    "plate_number",
-    "make",
-    "model",
-    "year",
-    "vehicle_type",
-    "capacity_kg",
-    "status",
-    "created_at",
-    "updated_at",
-}
-MAINTENANCE_RECORD_FIELDS = {"id", "reason", "started_at", "ended_at", "started_by", "ended_by"}
+CONTRACT_FIELDS = contract.VEHICLE
+MAINTENANCE_RECORD_FIELDS = contract.MAINTENANCE_RECORD
 
 
 def detail_url(vehicle) -> str:

@@ -13,6 +13,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
+from logitrack.tests import contract
 from users.tests.factories import TEST_PASSWORD, UserFactory
 
 TOKEN_URL = "/api/v1/auth/token/"
@@ -20,17 +21,7 @@ REFRESH_URL = "/api/v1/auth/token/refresh/"
 LOGOUT_URL = "/api/v1/auth/logout/"
 ME_URL = "/api/v1/auth/me/"
 
-USER_FIELDS = {
-    "id",
-    "username",
-    "email",
-    "first_name",
-    "last_name",
-    "role",
-    "phone",
-    "is_active",
-    "date_joined",
-}
+USER_FIELDS = contract.USER
 
 pytestmark = pytest.mark.django_db
 

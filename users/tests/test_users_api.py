@@ -4,6 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from deliveries.tests.factories import DeliveryFactory
+from logitrack.tests import contract
 from services.exceptions import AdminAccountProtected, DriverHasActiveDeliveries, UserHasDeliveries
 from users.models import Role, User
 from users.tests.factories import UserFactory
@@ -15,17 +16,7 @@ STRONG_PASSWORD = "plum-harbour-lantern-42"
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 
-USER_FIELDS = {
-    "id",
-    "username",
-    "email",
-    "first_name",
-    "last_name",
-    "role",
-    "phone",
-    "is_active",
-    "date_joined",
-}
+USER_FIELDS = contract.USER
 
 pytestmark = pytest.mark.django_db
 
