@@ -17,9 +17,12 @@ Environment variables read here (all optional):
   memory a slow leak can take (default 1000; 0 never replaces workers).
 - ``GUNICORN_MAX_REQUESTS_JITTER``: random extra requests added to that limit per worker, so
   workers are not all replaced at once (default 100).
-- ``FORWARDED_ALLOW_IPS``: comma-separated addresses of the reverse proxies whose
-  ``X-Forwarded-*`` headers are trusted (default ``127.0.0.1,::1``; ``*`` trusts any
-  client, which is right only when nothing but the proxy can reach the port).
+- ``TRUSTED_PROXY_COUNT``: reverse proxies in front of Gunicorn, as the application reads
+  it (default 0). 0: no peer's ``X-Forwarded-*`` headers are trusted. Above 0: every
+  peer's are (``forwarded_allow_ips = "*"``), because the only peer can then be the proxy:
+  publish the proxy alone, never Gunicorn's port (the application's throttles rest on the
+  same premise). Gunicorn's own ``FORWARDED_ALLOW_IPS`` has no effect; to narrow the trust
+  to the proxy's address, pass ``--forwarded-allow-ips`` on the command line.
 - ``GUNICORN_LOG_LEVEL``: Gunicorn's own log level (default ``info``).
 
 Access and error logs go to standard output and standard error, for the container runtime.
@@ -61,7 +64,12 @@ keepalive = _env_int("GUNICORN_KEEPALIVE", 5)
 max_requests = _env_int("GUNICORN_MAX_REQUESTS", 1000)
 max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 100)
 
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+_trusted_proxy_count = _env_int("TRUSTED_PROXY_COUNT", 0)
+if _trusted_proxy_count < 0:
+    raise ValueError("TRUSTED_PROXY_COUNT must be 0 or more.")
+# Without a proxy, a scheme header can only come from the client itself. Behind one, the
+# proxy's address is not known in advance (a container's changes with each restart).
+forwarded_allow_ips = "*" if _trusted_proxy_count else ""
 
 accesslog = "-"
 errorlog = "-"

@@ -244,6 +244,15 @@ CORS_URLS_REGEX = r"^/api/.*$"
 
 API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", default=DEBUG)
 
+# Reverse proxies in front of the application. 0: clients connect to it directly and the
+# socket's address is the client's; X-Forwarded-For is the client's to write and is
+# ignored. N: the Nth address from the right of X-Forwarded-For is the client's (the one
+# the outermost proxy saw); what stands left of it may be forged. The throttles key on that
+# address; gunicorn.conf.py reads the same variable.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "logitrack.authentication.JWTAuthentication",
@@ -263,6 +272,7 @@ REST_FRAMEWORK = {
         "logitrack.throttling.UserRateThrottle",
         "logitrack.throttling.ScopedRateThrottle",
     ],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("THROTTLE_ANON_RATE", default="120/min"),
         "user": env_str("THROTTLE_USER_RATE", default="1200/min"),

@@ -109,3 +109,32 @@ def test_access_token_lifetime_above_15_minutes_is_refused():
     result = start(DJANGO_DEBUG="0", JWT_ACCESS_MINUTES="60", **GOOD_VALUES)
 
     assert_refused(result, "JWT_ACCESS_MINUTES")
+
+
+def test_trusted_proxy_count_is_how_many_forwarded_addresses_the_throttles_skip():
+    show = (
+        "import django; django.setup(); from rest_framework.settings import api_settings; "
+        "print('proxies', api_settings.NUM_PROXIES)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TRUSTED_PROXY_COUNT"}
+
+    def num_proxies(**variables: str) -> str:
+        result = subprocess.run(  # noqa: S603 - fixed interpreter and code
+            [sys.executable, "-c", show],
+            cwd=django_settings.BASE_DIR,
+            env={**env, "DJANGO_SETTINGS_MODULE": "logitrack.settings", **variables},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return result.stdout.split()[-1]
+
+    assert num_proxies() == "0"
+    assert num_proxies(TRUSTED_PROXY_COUNT="2") == "2"
+
+
+def test_a_negative_trusted_proxy_count_is_refused():
+    result = start(DJANGO_DEBUG="0", TRUSTED_PROXY_COUNT="-1", **GOOD_VALUES)
+
+    assert_refused(result, "TRUSTED_PROXY_COUNT")
