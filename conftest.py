@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from logitrack import breaker
+from logitrack import breaker, throttling
 from users.tests.factories import UserFactory
 
 
@@ -13,9 +13,11 @@ def _clear_cache():
     """Throttle counters, cached reads and Redis failures seen never leak from one test
     into another."""
     breaker.reset()
+    throttling.reset_local_counts()
     cache.clear()
     yield
     cache.clear()
+    throttling.reset_local_counts()
     breaker.reset()
 
 

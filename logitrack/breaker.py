@@ -4,7 +4,8 @@ Every Redis this process talks to (the cache, the throttles, the Celery broker) 
 circuit breaker, by address. The first call that fails or times out opens it, and for
 ``REDIS_RETRY_AFTER`` seconds every call to that Redis fails at once instead of waiting
 for its socket timeout again: the cache then reads from the database, the throttles let
-requests through, and tasks are left for the sweep. The first call after that tries
+requests through (the sign-in endpoints' count in the process), and tasks are left for
+the sweep. The first call after that tries
 Redis again and closes the breaker if it answers.
 
 Writes made while a breaker was open could not invalidate cached reads; functions

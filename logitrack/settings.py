@@ -135,8 +135,9 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Redis down degrades to "no cache": cache reads miss and are served from the database,
-# writes are dropped, throttles count nothing and let requests through. The breaker logs
-# when Redis fails and when it answers again, not every skipped call.
+# writes are dropped, throttles let requests through (the sign-in endpoints' are counted
+# by each process meanwhile: logitrack.throttling). The breaker logs when Redis fails and
+# when it answers again, not every skipped call.
 DJANGO_REDIS_IGNORE_EXCEPTIONS = True
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False
 # Seconds a cached read (stats, vehicles, delivery pages, accounts) lives at most in the

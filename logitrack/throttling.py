@@ -4,17 +4,38 @@ DRF's throttles keep a list of request times per client and read and rewrite all
 on every request, which grows with the allowed rate. These count requests in a window
 that opens with a client's first request and lasts the rate's period: one atomic
 ``INCR`` per request (on Redis, one script that counts and opens the window together).
-A cache that is down counts nothing and lets requests through.
+A cache that is down counts nothing and lets requests through, except on the sign-in
+endpoints (the ``auth`` scope): those are then counted by each server process for itself.
 """
 
 import functools
 import logging
+import threading
 
 from redis.commands.core import Script
 from redis.exceptions import RedisError
 from rest_framework import throttling
 
+from logitrack.memo import Memo
+
 logger = logging.getLogger(__name__)
+
+# Scopes counted by the process itself while the cache cannot count: a Redis outage must
+# not make password guessing free. Everything else lets requests through meanwhile, so
+# that an outage locks nobody out of reading.
+LOCAL_SCOPES = frozenset({"auth"})
+# Clients a process counts at most per period; past that the oldest are forgotten.
+LOCAL_CLIENTS = 10_000
+
+_local_windows: dict[int, Memo] = {}  # by period: (window end, count) per cache key
+_local_lock = threading.Lock()
+
+
+def reset_local_counts() -> None:
+    """Forgets what this process counted while the cache was down (between tests)."""
+    with _local_lock:
+        _local_windows.clear()
+
 
 # Counts a request in the window KEYS[1] of ARGV[1] seconds, opening it if there is
 # none; returns the count and the milliseconds left in the window.
@@ -51,7 +72,9 @@ class WindowCounterMixin:
         client = _redis_client(self.cache)
         count = self._count(client) if client is not None else self._count_in_cache()
         if count is None:  # the cache is down
-            return True
+            if self.scope not in LOCAL_SCOPES:
+                return True
+            count = self._count_locally()
         return count <= self.num_requests
 
     def _count(self, client) -> int | None:
@@ -63,6 +86,23 @@ class WindowCounterMixin:
             logger.warning("Throttle not counted: Redis is unavailable.", exc_info=True)
             return None
         self._left = max(0, left_ms) / 1000
+        return count
+
+    def _count_locally(self) -> int:
+        """Counts the request in this process's own window for the client: the same rate,
+        but each server process allows it in full."""
+        with _local_lock:
+            windows = _local_windows.get(self.duration)
+            if windows is None:
+                # An entry outlives its window: it is renewed at each request in it.
+                windows = Memo(limit=LOCAL_CLIENTS, ttl=self.duration)
+                _local_windows[self.duration] = windows
+            ends, count = windows.get(self.key, (0.0, 0))
+            if self.now >= ends:
+                ends, count = self.now + self.duration, 0
+            count += 1
+            windows.set(self.key, (ends, count))
+        self._left = ends - self.now
         return count
 
     def _count_in_cache(self) -> int | None:
