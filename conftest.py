@@ -27,6 +27,26 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _lockout_out_of_reach(request, settings):
+    """The sign-in lockout (django-axes) counts in every test, but only tests marked
+    ``lockout`` meet its limit: others sign in wrongly more often than it allows (the
+    throttle tests) and must see what they test."""
+    if request.node.get_closest_marker("lockout") is None:
+        settings.AXES_FAILURE_LIMIT = 1000
+
+
+@pytest.fixture
+def trusted_proxies(settings):
+    """``trusted_proxies(n)``: configured as ``TRUSTED_PROXY_COUNT=n`` configures it."""
+
+    def use(count: int) -> None:
+        settings.TRUSTED_PROXY_COUNT = count
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": count}
+
+    return use
+
+
 @pytest.fixture
 def admin_user(db):
     return UserFactory(admin=True, username="admin")

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
+    "axes",
     "users",
     "fleet",
     "deliveries",
@@ -76,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: it turns a locked-out sign-in's answer into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # The largest request body accepted (uploaded files aside): a larger one answers
@@ -202,6 +205,11 @@ EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="LogiTrack <noreply@logitrack.local>")
 
 AUTH_USER_MODEL = "users.User"
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked-out sign-in before any password is checked (logitrack.lockout).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -248,11 +256,30 @@ API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", default=DEBUG)
 # Reverse proxies in front of the application. 0: clients connect to it directly and the
 # socket's address is the client's; X-Forwarded-For is the client's to write and is
 # ignored. N: the Nth address from the right of X-Forwarded-For is the client's (the one
-# the outermost proxy saw); what stands left of it may be forged. The throttles key on that
-# address; gunicorn.conf.py reads the same variable.
+# the outermost proxy saw); what stands left of it may be forged. The throttles and the
+# sign-in lockout key on that address; gunicorn.conf.py reads the same variable.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0)
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+
+# Sign-in lockout (django-axes, logitrack.lockout): LOCKOUT_FAILURES failed sign-ins for
+# one username from one address, on the admin's login page or the API's token endpoint,
+# refuse that pair until LOCKOUT_MINUTES pass without another try. Attempts are kept in the
+# database, not the cache, so the lockout holds while Redis is down.
+AXES_FAILURE_LIMIT = env_int("LOCKOUT_FAILURES", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOCKOUT_MINUTES", default=15))
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME < timedelta(minutes=1):
+    # axes reads no cool-off as "locked until an administrator unlocks".
+    raise ImproperlyConfigured("LOCKOUT_FAILURES and LOCKOUT_MINUTES must be 1 or more.")
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_CLIENT_IP_CALLABLE = "logitrack.lockout.client_address"
+AXES_USERNAME_CALLABLE = "logitrack.lockout.client_username"
+AXES_LOCKOUT_CALLABLE = "logitrack.lockout.lockout_response"
+# Its log lines name the account and the address (what an operator needs to judge an
+# attack; passwords are never logged), without the user agent.
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+AXES_VERBOSE = False
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -358,5 +385,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", default="INFO")},
     # Django's own console handler would print every request warning twice.
-    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # axes says at INFO what it does on every sign-in; failures and lockouts are WARNING.
+        "axes": {"level": "WARNING"},
+    },
 }

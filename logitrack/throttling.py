@@ -46,6 +46,12 @@ return {count, redis.call('PTTL', KEYS[1])}
 """
 
 
+def client_address(request) -> str:
+    """The address the throttles count per: the socket's, or with ``TRUSTED_PROXY_COUNT``
+    (DRF's ``NUM_PROXIES``) N, the Nth from the right of X-Forwarded-For."""
+    return throttling.BaseThrottle().get_ident(request)
+
+
 def _redis_client(cache):
     """The redis-py client behind a django-redis cache, ``None`` for any other cache."""
     client = getattr(cache, "client", None)

@@ -6,7 +6,9 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 
 from logitrack import docs, health
+from logitrack.lockout import AdminLoginForm
 
+admin.site.login_form = AdminLoginForm
 admin.site.site_header = "LogiTrack fleet administration"
 admin.site.site_title = "LogiTrack admin"
 admin.site.index_title = "Fleet and deliveries"

@@ -1,12 +1,15 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.settings import api_settings
 
-from logitrack.openapi import CONFLICT_RESPONSE
+from logitrack.lockout import SignInLockedOut, is_locked_out
+from logitrack.openapi import CONFLICT_RESPONSE, SIGN_IN_REFUSED_RESPONSE
 from logitrack.permissions import IsStaff
 from logitrack.viewsets import ServiceModelViewSet
 from services.users import user_change_password, user_create, user_delete, user_update
@@ -69,9 +72,21 @@ class MeView(generics.RetrieveAPIView):
 
 
 class TokenObtainPairView(jwt_views.TokenObtainPairView):
-    """Sign in: username and password for an access token (≤ 15 min) and a refresh token."""
+    """Sign in: username and password for an access token (≤ 15 min) and a refresh token.
+    After a few failed sign-ins for one username from one address (the admin's login page
+    counts too), that username is locked out from that address for a while:
+    `429 locked_out`."""
 
     throttle_scope = "auth"
+
+    @extend_schema(responses={200: TokenObtainPairSerializer, 429: SIGN_IN_REFUSED_RESPONSE})
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except AuthenticationFailed:
+            if is_locked_out(request):
+                raise SignInLockedOut() from None
+            raise
 
 
 class TokenRefreshView(jwt_views.TokenRefreshView):

@@ -25,6 +25,7 @@ REQUIREMENTS = PROJECT_ROOT / "requirements.txt"
 
 # Distributions whose import name is not their normalized name with "-" turned into "_".
 IMPORT_NAMES = {
+    "django-axes": "axes",
     "django-cors-headers": "corsheaders",
     "django-filter": "django_filters",
     "djangorestframework": "rest_framework",

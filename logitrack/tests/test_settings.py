@@ -138,3 +138,33 @@ def test_a_negative_trusted_proxy_count_is_refused():
     result = start(DJANGO_DEBUG="0", TRUSTED_PROXY_COUNT="-1", **GOOD_VALUES)
 
     assert_refused(result, "TRUSTED_PROXY_COUNT")
+
+
+def lockout_settings(**variables: str) -> list[str]:
+    show = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME.total_seconds())"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOCKOUT_")}
+    result = subprocess.run(  # noqa: S603 - fixed interpreter and code
+        [sys.executable, "-c", show],
+        cwd=django_settings.BASE_DIR,
+        env={**env, "DJANGO_SETTINGS_MODULE": "logitrack.settings", **variables},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.split()[-2:]
+
+
+def test_the_sign_in_lockout_is_five_failures_for_fifteen_minutes_unless_configured():
+    assert lockout_settings() == ["5", "900.0"]
+    assert lockout_settings(LOCKOUT_FAILURES="3", LOCKOUT_MINUTES="60") == ["3", "3600.0"]
+
+
+@pytest.mark.parametrize("variable", ["LOCKOUT_FAILURES", "LOCKOUT_MINUTES"])
+def test_a_lockout_setting_below_one_is_refused(variable):
+    result = start(DJANGO_DEBUG="0", **{variable: "0"}, **GOOD_VALUES)
+
+    assert_refused(result, variable)

@@ -41,17 +41,6 @@ def test_when_the_window_ends_the_client_is_let_in_again(monkeypatch):
 SIGN_IN_URL = "/api/v1/auth/token/"
 
 
-@pytest.fixture
-def trusted_proxies(settings):
-    """``trusted_proxies(n)``: configured as ``TRUSTED_PROXY_COUNT=n`` would configure it."""
-
-    def use(count: int) -> None:
-        settings.TRUSTED_PROXY_COUNT = count
-        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": count}
-
-    return use
-
-
 def wrong_sign_in(client, n: int, **headers):
     return client.post(SIGN_IN_URL, {"username": f"guess{n}", "password": "wrong"}, **headers)
 
