@@ -8,7 +8,6 @@ A cache that is down counts nothing and lets requests through, except on the sig
 endpoints (the ``auth`` scope): those are then counted by each server process for itself.
 """
 
-import functools
 import logging
 import threading
 
@@ -16,7 +15,7 @@ from redis.commands.core import Script
 from redis.exceptions import RedisError
 from rest_framework import throttling
 
-from logitrack.memo import Memo
+from logitrack.memo import Memo, memoized
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +58,7 @@ def _redis_client(cache):
     return get_client(write=True) if get_client is not None else None
 
 
-@functools.cache
+@memoized()
 def _count_script(client) -> Script:
     """``COUNT_SCRIPT``, run by its hash (``EVALSHA``) once Redis knows it."""
     return client.register_script(COUNT_SCRIPT)
@@ -89,7 +88,8 @@ class WindowCounterMixin:
                 keys=[self.cache.make_key(self.key)], args=[self.duration], client=client
             )
         except RedisError:
-            logger.warning("Throttle not counted: Redis is unavailable.", exc_info=True)
+            # The breaker logs the outage once (logitrack.breaker), not every request.
+            logger.debug("Throttle not counted: Redis is unavailable.")
             return None
         self._left = max(0, left_ms) / 1000
         return count
