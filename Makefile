@@ -10,7 +10,7 @@ MANAGE := $(BIN)/python manage.py
 help:
 	@echo "make run   - install, migrate, seed demo data and serve on http://127.0.0.1:$(PORT)"
 	@echo "make test  - run the test suite"
-	@echo "make lint  - ruff, migrations check, OpenAPI schema validation"
+	@echo "make lint  - ruff, migrations check, OpenAPI schema validation, mypy"
 	@echo "make worker / make beat - a Celery worker / scheduler against REDIS_URL"
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
@@ -58,6 +58,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	DJANGO_DEBUG=1 $(MANAGE) makemigrations --check --dry-run
 	DJANGO_DEBUG=1 $(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
+	DJANGO_DEBUG=1 $(BIN)/mypy .
 
 # LogiTrack under Gunicorn against a raw psycopg2 + orjson app, with wrk; see bench/run.py.
 # Needs DATABASE_URL (PostgreSQL) and REDIS_URL; writes bench/results.json.

@@ -25,10 +25,10 @@ _CENTS = Decimal("0.01")
 
 @dataclass(frozen=True)
 class _Group:
-    """One object of the output: the delivery itself (``key`` ``None``) or a nested one;
+    """One object of the output: the delivery itself or a nested one (``key``);
     its values are ``row[start:end]``, the first of a nested object its non-null id."""
 
-    key: str | None
+    key: str  # "" for the delivery itself
     start: int
     end: int
     names: tuple[str, ...]
@@ -43,13 +43,13 @@ def _read(serializer_class) -> tuple[tuple[str, ...], tuple[_Group, ...]]:
         raise ValueError(f"{serializer_class.__name__}: nested objects come after the fields")
     columns: list[str] = []
     groups = []
-    for key, prefix, group_fields in [(None, "", plain)] + [
+    for key, prefix, group_fields in [("", "", plain)] + [
         (name, f"{f.source}__", f.fields) for name, f in nested.items()
     ]:
-        if key is not None and next(iter(group_fields)) != "id":
+        if key and next(iter(group_fields)) != "id":
             raise ValueError(f"{serializer_class.__name__}.{key}: the id comes first")
         start = len(columns)
-        columns += [prefix + f.source for f in group_fields.values()]
+        columns += [f"{prefix}{f.source}" for f in group_fields.values()]
         decimals = tuple(
             name for name, f in group_fields.items() if isinstance(f, serializers.DecimalField)
         )

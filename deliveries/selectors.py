@@ -1,5 +1,6 @@
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -99,7 +100,8 @@ def delivery_stats() -> dict:
 
 
 def _model_field(path: str):
-    model, *relations, name = [Delivery, *path.split("__")]
+    *relations, name = path.split("__")
+    model: Any = Delivery
     for relation in relations:
         model = model._meta.get_field(relation).related_model
     return model._meta.get_field(name).get_col(model._meta.db_table)

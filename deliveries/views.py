@@ -1,3 +1,5 @@
+from typing import cast
+
 from django.http import FileResponse, HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
@@ -39,6 +41,7 @@ from logitrack.permissions import IsStaff
 from logitrack.viewsets import ServiceModelViewSet
 from services import deliveries as delivery_services
 from services import reports as report_services
+from users.models import User
 
 ASSIGNMENT_ERRORS = (
     "`400` with code `vehicle_in_maintenance`, `vehicle_out_of_service`, "
@@ -99,7 +102,7 @@ class DeliveryViewSet(ServiceModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation, no user
             return Delivery.objects.none()
-        return delivery_list(user=self.request.user)
+        return delivery_list(user=cast(User, self.request.user))
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
@@ -242,7 +245,7 @@ class ReportViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation, no user
             return Report.objects.none()
-        return report_list(user=self.request.user)
+        return report_list(user=cast(User, self.request.user))
 
     @extend_schema(
         request=ReportCreateInputSerializer,

@@ -7,8 +7,9 @@ service while it is validated, so a rule the service refuses shows up on the for
 """
 
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import router, transaction
@@ -57,7 +58,11 @@ class ReadOnlyTabularInline(admin.TabularInline):
         return False
 
 
-class ServiceFormMixin:
+# What the mixin is mixed into, for the type checker (at run time, ``object``).
+_FormBase: Any = forms.ModelForm if TYPE_CHECKING else object
+
+
+class ServiceFormMixin(_FormBase):
     """A model form that its service saves during validation.
 
     Once the form's own validation passes, ``save_through_service()`` runs; a
@@ -113,7 +118,7 @@ class ServiceModelAdmin(StaffAccessMixin, admin.ModelAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         # ``modelform_factory`` builds a new class per call, so this stays per request.
-        form = super().get_form(request, obj, change=change, **kwargs)
+        form: Any = super().get_form(request, obj, change=change, **kwargs)
         form.actor = request.user
         return form
 

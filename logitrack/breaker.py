@@ -65,6 +65,9 @@ class CircuitBreaker:
         self._open_until = 0.0
         logger.warning("Redis at %s answers again.", self.address)
 
+    def close(self) -> None:
+        self._open_until = 0.0
+
     def failed(self, exc: BaseException) -> None:
         if not self.tripped:
             logger.error(
@@ -120,4 +123,4 @@ def reset() -> None:
     """Forgets every failure seen (between tests)."""
     with _lock:
         for breaker in _breakers.values():
-            breaker._open_until = 0.0
+            breaker.close()

@@ -5,16 +5,21 @@ is JSON in the API's error shape, like every other error under ``/api/``.
 """
 
 from drf_spectacular import views
-from rest_framework.authentication import SessionAuthentication
+from rest_framework.authentication import BaseAuthentication, SessionAuthentication
+from rest_framework.permissions import BasePermission
 from rest_framework.renderers import JSONRenderer
+from rest_framework.views import APIView
 
 from logitrack.authentication import JWTAuthentication
 from logitrack.permissions import IsStaffOrDocsPublic
 
 
-class _DocsAccess:
-    permission_classes = [IsStaffOrDocsPublic]
-    authentication_classes = [JWTAuthentication, SessionAuthentication]
+class _DocsAccess(APIView):
+    permission_classes: list[type[BasePermission]] = [IsStaffOrDocsPublic]
+    authentication_classes: list[type[BaseAuthentication]] = [
+        JWTAuthentication,
+        SessionAuthentication,
+    ]
 
     def handle_exception(self, exc):
         response = super().handle_exception(exc)

@@ -38,24 +38,17 @@ class DomainAPIException(exceptions.APIException):
 def _as_drf(exc: Exception) -> Exception:
     if isinstance(exc, RequestDataTooBig):  # DATA_UPLOAD_MAX_MEMORY_SIZE
         return RequestTooLarge()
-    if isinstance(exc, DetailDictMixin) and isinstance(exc.detail, dict):
-        # simplejwt's errors carry a dict (detail, code, messages…): one entry, its code.
-        detail = exc.detail
-        single = exceptions.AuthenticationFailed(
-            str(detail.get("detail", exc.default_detail)),
-            code=str(detail.get("code", exc.default_code)),
-        )
-        single.status_code = exc.status_code
-        single.auth_header = getattr(exc, "auth_header", None)  # WWW-Authenticate
-        return single
+    if isinstance(exc, DetailDictMixin) and isinstance(exc, exceptions.APIException):
+        return _single_authentication_error(exc)
     if isinstance(exc, DomainError):
         if exc.status_code == 400:
             key = exc.attr or api_settings.NON_FIELD_ERRORS_KEY
             return exceptions.ValidationError({key: [ErrorDetail(exc.detail, code=exc.code)]})
         return DomainAPIException(exc)
     if isinstance(exc, DjangoValidationError):
+        detail: Any
         if hasattr(exc, "error_dict"):
-            detail: Any = {
+            detail = {
                 (api_settings.NON_FIELD_ERRORS_KEY if field == "__all__" else field): [
                     ErrorDetail(message, code=error.code or "invalid")
                     for error in errors
@@ -67,6 +60,21 @@ def _as_drf(exc: Exception) -> Exception:
             detail = [ErrorDetail(message, code=exc.code or "invalid") for message in exc.messages]
         return exceptions.ValidationError(detail)
     return exc
+
+
+def _single_authentication_error(exc: exceptions.APIException) -> exceptions.APIException:
+    """simplejwt's errors carry a dict (detail, code, messages…): one entry, its code."""
+    if not isinstance(exc.detail, dict):
+        return exc
+    detail = exc.detail
+    single = exceptions.AuthenticationFailed(
+        str(detail.get("detail", exc.default_detail)),
+        code=str(detail.get("code", exc.default_code)),
+    )
+    single.status_code = exc.status_code
+    # The WWW-Authenticate header DRF set on the original.
+    single.auth_header = getattr(exc, "auth_header", None)  # type: ignore[attr-defined]
+    return single
 
 
 class ExceptionHandler(handler.ExceptionHandler):

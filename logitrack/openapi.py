@@ -31,7 +31,7 @@ class ConflictErrorSerializer(serializers.Serializer):
 
 class ConflictErrorResponseSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=[("client_error", "client_error")])
-    errors = ConflictErrorSerializer(many=True)
+    errors = ConflictErrorSerializer(many=True)  # type: ignore[assignment]  # a field, not .errors
 
 
 CONFLICT_RESPONSE = OpenApiResponse(
@@ -48,7 +48,7 @@ class SignInRefusedErrorSerializer(serializers.Serializer):
 
 class SignInRefusedResponseSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = SignInRefusedErrorSerializer(many=True)
+    errors = SignInRefusedErrorSerializer(many=True)  # type: ignore[assignment]  # a field, not .errors
 
 
 SIGN_IN_REFUSED_RESPONSE = OpenApiResponse(

@@ -4,7 +4,7 @@ import json
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlencode, urlsplit, urlunsplit
 
 from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, Expression, F, Q, QuerySet
@@ -33,7 +33,7 @@ class RowComparison(Expression):
 
     def __init__(self, fields: Sequence[str], values: Sequence[Any], *, less: bool):
         super().__init__()
-        self.columns = [F(name) for name in fields]
+        self.columns: list[Any] = [F(name) for name in fields]
         self.values = list(values)
         self.less = less
 
@@ -91,7 +91,7 @@ def keyset_condition(
         after = step if after is None else after | step
     first, descending = ordering[0]
     bound = Q(**{f"{first}__{'lte' if descending == forward else 'gte'}": values[0]})
-    return bound & after
+    return bound & after if after is not None else bound
 
 
 def _plain(value: Any) -> Any:
@@ -126,10 +126,10 @@ class KeysetPagination(PageNumberPagination):
         ``request`` asks for, as ``fetch`` reads a slice of it: dicts that carry the
         ordering fields under their names."""
         self.request = request
-        self._url = None
-        self.page_size = self.get_page_size(request)
+        self._url: SplitResult | None = None
+        self.page_size = self.get_page_size(request) or self.page_size
         self.ordering = [
-            (name.lstrip("-"), name.startswith("-")) for name in queryset.query.order_by
+            (str(name).lstrip("-"), str(name).startswith("-")) for name in queryset.query.order_by
         ]
         raw_cursor = request.query_params.get(self.cursor_query_param)
         if raw_cursor is not None:
@@ -201,14 +201,16 @@ class KeysetPagination(PageNumberPagination):
             json.dumps([values, backwards], separators=(",", ":")).encode()
         ).decode()
         if self._url is None:  # once per request, for both links
-            self._url = urlsplit(self.request.build_absolute_uri())
+            request = self.request
+            assert request is not None  # noqa: S101 - set by paginate_rows
+            self._url = urlsplit(request.build_absolute_uri())
             self._params = {
                 key: given
-                for key, given in self.request.query_params.lists()
+                for key, given in request.query_params.lists()
                 if key not in (self.page_query_param, self.cursor_query_param)
             }
         params = sorted({**self._params, self.cursor_query_param: [token]}.items())
-        return urlunsplit(self._url._replace(query=urlencode(params, doseq=True)))
+        return str(urlunsplit(self._url._replace(query=urlencode(params, doseq=True))))
 
     def _decode(self, raw: str, model) -> tuple[list, bool]:
         """The position (as the ordering fields' Python values) and direction a cursor

@@ -268,7 +268,7 @@ if TRUSTED_PROXY_COUNT < 0:
 # database, not the cache, so the lockout holds while Redis is down.
 AXES_FAILURE_LIMIT = env_int("LOCKOUT_FAILURES", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOCKOUT_MINUTES", default=15))
-if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME < timedelta(minutes=1):
+if AXES_FAILURE_LIMIT < 1 or timedelta(minutes=1) > AXES_COOLOFF_TIME:
     # axes reads no cool-off as "locked until an administrator unlocks".
     raise ImproperlyConfigured("LOCKOUT_FAILURES and LOCKOUT_MINUTES must be 1 or more.")
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -320,8 +320,9 @@ DRF_STANDARDIZED_ERRORS = {
     "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "415", "429", "500"],
 }
 
+ACCESS_TOKEN_LIFETIME = timedelta(minutes=env_int("JWT_ACCESS_MINUTES", default=15))
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", default=15)),
+    "ACCESS_TOKEN_LIFETIME": ACCESS_TOKEN_LIFETIME,
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", default=7)),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
@@ -335,7 +336,7 @@ SIMPLE_JWT = {
     "TOKEN_REFRESH_SERIALIZER": "users.serializers.TokenRefreshSerializer",
     "AUTH_TOKEN_CLASSES": ("users.tokens.AccessToken",),
 }
-if SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"] > timedelta(minutes=15):
+if timedelta(minutes=15) < ACCESS_TOKEN_LIFETIME:
     raise ImproperlyConfigured("JWT_ACCESS_MINUTES may be at most 15.")
 
 _ERROR_ENUMS = [

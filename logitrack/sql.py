@@ -36,11 +36,11 @@ def convert_rows(rows: list[tuple], converters: Converters, connection) -> list:
         return rows
     converted = []
     for row in rows:
-        row = list(row)
+        values = list(row)
         for index, found, column in converters:
             for converter in found:
-                row[index] = converter(row[index], column, connection)
-        converted.append(row)
+                values[index] = converter(values[index], column, connection)
+        converted.append(values)
     return converted
 
 

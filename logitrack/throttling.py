@@ -64,7 +64,9 @@ def _count_script(client) -> Script:
     return client.register_script(COUNT_SCRIPT)
 
 
-class WindowCounterMixin:
+class WindowCounterMixin(throttling.SimpleRateThrottle):
+    num_requests: int
+    duration: int
     _left: float | None = None  # seconds left in the window, when Redis said
 
     def allow_request(self, request, view) -> bool:
@@ -112,6 +114,7 @@ class WindowCounterMixin:
         return count
 
     def _count_in_cache(self) -> int | None:
+        count: int | None
         try:
             count = self.cache.incr(self.key)
         except ValueError:  # no window open for this client: this request opens one
@@ -146,5 +149,6 @@ class ScopedRateThrottle(WindowCounterMixin, throttling.ScopedRateThrottle):
         if not self.scope:
             return True
         self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
+        num_requests, duration = self.parse_rate(self.rate)
+        self.num_requests, self.duration = num_requests or 0, duration or 0
         return super().allow_request(request, view)

@@ -12,7 +12,7 @@ class ServiceModelViewSet(viewsets.ModelViewSet):
     ``serializer_class``. Subclasses name their services and the keyword under which
     the services take the instance (``vehicle=``, ``delivery=``, ``user=``)."""
 
-    input_serializer_class: type | None = None
+    input_serializer_class: Any = None
     instance_kwarg: str = ""
     create_service: Callable[..., Any]
     update_service: Callable[..., Any]
@@ -24,7 +24,8 @@ class ServiceModelViewSet(viewsets.ModelViewSet):
         return super().get_serializer_class()
 
     def render(self, instance: Any) -> dict:
-        return self.serializer_class(instance, context=self.get_serializer_context()).data
+        output: Any = self.serializer_class
+        return output(instance, context=self.get_serializer_context()).data
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

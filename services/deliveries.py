@@ -175,6 +175,7 @@ def delivery_update(
     if vehicle is UNSET and driver is UNSET:
         if locked.status == S.ASSIGNED and "weight_kg" in changed:
             # Same assignment, new weight: the rules are checked again, no status event.
+            assert locked.vehicle is not None  # noqa: S101 - an assigned delivery has one
             _check_assignment(
                 delivery=locked,
                 vehicle=lock(locked.vehicle),

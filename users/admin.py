@@ -16,7 +16,7 @@ def may_manage(actor: User, user: User | None) -> bool:
 
 
 class UserAdminCreationForm(ServiceFormMixin, UserCreationForm):
-    class Meta(UserCreationForm.Meta):
+    class Meta(UserCreationForm.Meta):  # type: ignore[name-defined]  # untyped in the stubs
         model = User
         fields = ("username", "role", *PROFILE_FIELDS)
 
@@ -29,7 +29,7 @@ class UserAdminCreationForm(ServiceFormMixin, UserCreationForm):
 
 
 class UserAdminChangeForm(ServiceFormMixin, UserChangeForm):
-    class Meta(UserChangeForm.Meta):
+    class Meta(UserChangeForm.Meta):  # type: ignore[name-defined]  # untyped in the stubs
         model = User
 
     def save_through_service(self) -> User:

@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
@@ -34,7 +36,10 @@ class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role, default=Role.DRIVER)
     phone = models.CharField(max_length=32, blank=True)
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
+    # The password hash's fingerprint, set on the account authentication reads from the
+    # cache (users.selectors.user_get_for_request): what tokens are checked against.
+    password_fingerprint: str
 
     class Meta:
         ordering = ["username"]

@@ -98,7 +98,7 @@ class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
         refresh = self.token_class(attrs["refresh"])  # expired, forged, blacklisted: refused
         user = User.objects.filter(pk=refresh.get(api_settings.USER_ID_CLAIM)).first()
         if user is None or not api_settings.USER_AUTHENTICATION_RULE(user):
-            raise InvalidToken(self.error_messages["no_active_account"])
+            raise InvalidToken(str(self.error_messages["no_active_account"]))
         if refresh.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
             raise InvalidToken(PASSWORD_CHANGED)
         return super().validate(attrs)

@@ -14,7 +14,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 LATEST_EXPIRY = 32_503_680_000
 
 
-class _ExpiryChecked:
+class _ExpiryChecked(tokens.Token):
     def check_exp(self, claim="exp", current_time=None):
         value = self.payload.get(claim)
         if value is not None and (
@@ -30,5 +30,5 @@ class AccessToken(_ExpiryChecked, tokens.AccessToken):
     pass
 
 
-class RefreshToken(_ExpiryChecked, tokens.RefreshToken):
+class RefreshToken(_ExpiryChecked, tokens.RefreshToken):  # type: ignore[misc]  # the stubs' for_user
     access_token_class = AccessToken

@@ -9,7 +9,7 @@ from fleet.tests.factories import VehicleFactory
 from users.tests.factories import UserFactory
 
 
-class DeliveryFactory(factory.django.DjangoModelFactory):
+class DeliveryFactory(factory.django.DjangoModelFactory[Delivery]):
     """A pending delivery; traits ``assigned``, ``in_transit``, ``delivered``, ``failed``,
     ``cancelled`` set the status with a vehicle and driver (fixtures, no events)."""
 

@@ -25,12 +25,6 @@ LIST_URL = "/api/v1/deliveries/"
 EVENT_FIELDS = {"from_status", "to_status", "at", "actor", "note"}
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The factories hash a password per user; the default hasher is slow on purpose.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def action_url(delivery, action: str) -> str:
     return f"{LIST_URL}{delivery.pk}/{action}/"
 

@@ -15,12 +15,6 @@ pytestmark = pytest.mark.django_db
 LIST_URL = "/api/v1/deliveries/"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The factories hash a password per user; the default hasher is slow on purpose.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def full_payload(**overrides) -> dict:
     payload = {
         "origin_address": "Elsewhere",

@@ -28,12 +28,6 @@ USER_LIST_QUERIES = 2
 EVENT_LIST_QUERIES = 2
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The factories hash a password per user; the default hasher is slow on purpose.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def make_deliveries(count: int, **traits) -> None:
     """``count`` deliveries, each with its own vehicle and driver when ``traits`` ask."""
     for _ in range(count):

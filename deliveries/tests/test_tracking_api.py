@@ -25,12 +25,6 @@ TRACKING_FIELDS = {"tracking_code", "status", "scheduled_for", "delivered_at", "
 TRACKING_EVENT_FIELDS = {"status", "at"}
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The factories hash a password per user; the default hasher is slow on purpose.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def track_url(code: str) -> str:
     return f"/api/v1/track/{code}/"
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from fleet.models import MaintenanceRecord, Vehicle, VehicleStatus, VehicleType
 
 
-class VehicleFactory(factory.django.DjangoModelFactory):
+class VehicleFactory(factory.django.DjangoModelFactory[Vehicle]):
     """An available van; ``VehicleFactory(in_maintenance=True)`` / ``(out_of_service=True)``.
 
     Traits set the status directly, as a fixture (the services are what move it); a

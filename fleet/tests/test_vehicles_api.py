@@ -20,12 +20,6 @@ from services.exceptions import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The factories hash a password per user; the default hasher is slow on purpose.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 LIST_URL = "/api/v1/vehicles/"
 
 CONTRACT_FIELDS = contract.VEHICLE

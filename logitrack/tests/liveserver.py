@@ -67,11 +67,11 @@ def server_environment(redis_url: str) -> dict[str, str]:
     what the tests measure). The secrets are the test run's own, so a token one process
     signs is valid in all.
     """
-    env = {name: os.environ[name] for name in INHERITED if name in os.environ}
+    env: dict[str, str] = {name: os.environ[name] for name in INHERITED if name in os.environ}
     env.update(
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=settings.SECRET_KEY,
-        JWT_SIGNING_KEY=settings.SIMPLE_JWT["SIGNING_KEY"],
+        JWT_SIGNING_KEY=settings.JWT_SIGNING_KEY,
         DJANGO_ALLOWED_HOSTS=LOOPBACK,
         DJANGO_SECURE_SSL_REDIRECT="0",
         DATABASE_URL=database_url(),

@@ -146,9 +146,9 @@ class StaffScene:
 
 
 def _staff_scene(servers: list[LiveServer]) -> StaffScene:
-    admin, driver = UserFactory(admin=True), UserFactory()
-    dispatcher = UserFactory(dispatcher=True)  # owns no delivery: it may be demoted
-    vehicle = VehicleFactory(make=OLD_MAKE)
+    admin, driver = UserFactory.create(admin=True), UserFactory.create()
+    dispatcher = UserFactory.create(dispatcher=True)  # owns no delivery: it may be demoted
+    vehicle = VehicleFactory.create(make=OLD_MAKE)
     scene = StaffScene(
         admin=admin,
         driver=driver,

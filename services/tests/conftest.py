@@ -6,12 +6,6 @@ from deliveries.models import Delivery
 from fleet.tests.factories import VehicleFactory
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Accounts are created in almost every test here; real hashing would dominate the run."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def vehicle(db):
     """An available van that carries 100 kg."""

@@ -300,12 +300,11 @@ def test_a_driver_deactivated_or_demoted_racing_an_assignment_never_keeps_it(
 # The database's last line ------------------------------------------------------------
 
 
-def _refused_by_the_database(write) -> str:
+def _refused_by_the_database(write) -> str | None:
     """Runs ``write`` in a transaction of its own and returns the constraint the database
     named when it refused it (the test fails if it did not)."""
-    with pytest.raises(IntegrityError) as refused:
-        with transaction.atomic():
-            write()
+    with pytest.raises(IntegrityError) as refused, transaction.atomic():
+        write()
     return refused_constraint(refused.value)
 
 

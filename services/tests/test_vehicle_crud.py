@@ -162,10 +162,10 @@ def test_database_refuses_a_broken_vehicle_row(changes):
 
 
 def _carrying(kg: str, *, capacity: str = "500.00"):
-    delivery = DeliveryFactory(
+    delivery = DeliveryFactory.create(
         assigned=True, weight_kg=Decimal(kg), vehicle__capacity_kg=Decimal(capacity)
     )
-    DeliveryFactory(delivered=True, vehicle=delivery.vehicle, weight_kg=Decimal("400.00"))
+    DeliveryFactory.create(delivered=True, vehicle=delivery.vehicle, weight_kg=Decimal("400.00"))
     return delivery.vehicle
 
 

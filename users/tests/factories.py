@@ -5,7 +5,7 @@ from users.models import Role, User
 TEST_PASSWORD = "correct-horse-battery-staple"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     """A driver by default; ``UserFactory(dispatcher=True)`` / ``(admin=True)``."""
 
     class Meta:

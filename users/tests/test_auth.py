@@ -283,7 +283,7 @@ def test_me_returns_the_signed_in_user_per_contract(dispatcher):
 # Throttling ---------------------------------------------------------------------------
 
 
-def _rate(scope: str) -> tuple[int, int]:
+def _rate(scope):
     return SimpleRateThrottle.parse_rate(
         None, settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope]
     )
