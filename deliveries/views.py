@@ -280,8 +280,8 @@ class ReportViewSet(
 
 
 class StatsView(generics.GenericAPIView):
-    """Counts of deliveries and vehicles by status and the on-time rate. Staff only;
-    served from the cache, which every write invalidates."""
+    """Counts of deliveries and vehicles by status and the on-time rate, up to date with
+    every change. Staff only."""
 
     serializer_class = StatsSerializer
     permission_classes = [IsStaff]

@@ -4,14 +4,13 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from fleet.filters import VehicleFilter
-from fleet.selectors import maintenance_record_list, vehicle_list
+from fleet.selectors import maintenance_record_list, vehicle_list, vehicle_read_cached
 from fleet.serializers import (
     MaintenanceRecordSerializer,
     MaintenanceStartInputSerializer,
     VehicleInputSerializer,
     VehicleSerializer,
 )
-from logitrack import cache
 from logitrack.openapi import CONFLICT_RESPONSE
 from logitrack.permissions import IsStaff
 from logitrack.viewsets import ServiceModelViewSet
@@ -55,16 +54,15 @@ class VehicleViewSet(ServiceModelViewSet):
         return vehicle_list()
 
     def _cached(self, request, build) -> Response:
-        # Every signed-in user sees the same vehicles, so the URL alone is the key.
-        key = f"{request.get_host()}{request.get_full_path()}"
-        return Response(cache.cached(cache.VEHICLES, key, lambda: build().data))
+        url = f"{request.get_host()}{request.get_full_path()}"
+        return Response(vehicle_read_cached(url=url, build=lambda: build().data))
 
     def list(self, request, *args, **kwargs):
-        """Served from the cache; any vehicle write invalidates it after commit."""
+        """The fleet, by plate unless `ordering` says otherwise."""
         return self._cached(request, lambda: super(VehicleViewSet, self).list(request))
 
     def retrieve(self, request, *args, **kwargs):
-        """Served from the cache; any vehicle write invalidates it after commit."""
+        """One vehicle."""
         return self._cached(
             request, lambda: super(VehicleViewSet, self).retrieve(request, *args, **kwargs)
         )
