@@ -1,8 +1,22 @@
-"""OpenAPI pieces shared by the apps' ``@extend_schema`` declarations."""
+"""OpenAPI pieces shared by the apps' ``@extend_schema`` declarations, and the schema
+class (``REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]``) that documents the error answers.
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse
-from drf_standardized_errors.openapi_serializers import ClientErrorEnum
+drf-standardized-errors documents each operation's error answers; this module corrects
+it where LogiTrack answers otherwise, so that every body the API sends matches the
+schema: a malformed body is a ``400 validation_error`` like any other 400 (the contract's
+one type per status), a 401 carries simplejwt's codes too, and a parse error is
+documented only where a request body is read.
+"""
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import TextChoices
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, PolymorphicProxySerializer
+from drf_standardized_errors import openapi
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ValidationErrorEnum
+from inflection import camelize
 from rest_framework import serializers
+from rest_framework.filters import SearchFilter
 
 from logitrack.lockout import LOCKED_OUT_CODE, locked_out_message
 from services.exceptions import Conflict
@@ -71,3 +85,142 @@ SIGN_IN_REFUSED_RESPONSE = OpenApiResponse(
         )
     ],
 )
+
+
+# 401 -------------------------------------------------------------------------------
+
+
+class ErrorCode401(TextChoices):
+    """Every code a 401 carries: DRF's, and simplejwt's for a token that is refused
+    (``token_not_valid``: bad, expired, blacklisted, or its account no longer usable),
+    a header that is not ``Bearer <token>`` and credentials that sign no one in."""
+
+    AUTHENTICATION_FAILED = "authentication_failed"
+    NOT_AUTHENTICATED = "not_authenticated"
+    TOKEN_NOT_VALID = "token_not_valid"  # noqa: S105 - an error code, not a secret
+    BAD_AUTHORIZATION_HEADER = "bad_authorization_header"
+    NO_ACTIVE_ACCOUNT = "no_active_account"
+
+
+class Error401Serializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=ErrorCode401.choices)
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class ErrorResponse401Serializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = Error401Serializer(many=True)
+
+
+UNAUTHORIZED_RESPONSE = OpenApiResponse(
+    ErrorResponse401Serializer, description="No, bad or expired credentials."
+)
+
+
+# 400 -------------------------------------------------------------------------------
+
+
+class ParseErrorCode(TextChoices):
+    PARSE_ERROR = "parse_error"
+
+
+class ParseErrorSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=ParseErrorCode.choices)
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class ParseErrorResponseSerializer(serializers.Serializer):
+    """A body that is not JSON: like every 400, a ``validation_error``."""
+
+    type = serializers.ChoiceField(choices=ValidationErrorEnum.choices)
+    errors = ParseErrorSerializer(many=True)
+
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+# DRF's SearchFilter validates ``?search=`` as a CharField and refuses a NUL character
+# with an error that names no field.
+SEARCH_ERROR_CODES = {"null_characters_not_allowed"}
+
+
+class AutoSchema(openapi.AutoSchema):
+    def _get_extra_validation_errors(self):
+        extra = super()._get_extra_validation_errors()
+        if self._searches():
+            extra = {**extra, None: extra.get(None, set()) | SEARCH_ERROR_CODES}
+        return extra
+
+    def _searches(self) -> bool:
+        """Whether the operation documents SearchFilter's ``?search=``."""
+        return (
+            self.method == "GET"
+            and self._is_list_view()
+            and bool(getattr(self.view, "search_fields", None))
+            and any(issubclass(backend, SearchFilter) for backend in self.get_filter_backends())
+        )
+
+    def _should_add_parse_error_response(self) -> bool:
+        # Only a view that reads a body can fail to parse one; the library assumes any
+        # view with a JSON parser can, GET and body-less actions included.
+        return (
+            self.method in BODY_METHODS
+            and self.get_request_serializer() is not None
+            and super()._should_add_parse_error_response()
+        )
+
+    def _get_http400_serializer(self):
+        # The library tells a parse error from a validation error by ``type``; here both
+        # are ``validation_error``, and their entries tell them apart (``parse_error``
+        # with a null ``attr`` matches no field's entry), so a plain ``oneOf``.
+        choices = []
+        if self._should_add_validation_error_response():
+            choices.append(self._get_serializer_for_validation_error_response())
+        if self._should_add_parse_error_response():
+            choices.append(ParseErrorResponseSerializer)
+        if len(choices) == 1:
+            return choices[0]
+        return PolymorphicProxySerializer(
+            component_name=f"{camelize(self.get_operation_id())}ErrorResponse400",
+            serializers=choices,
+            resource_type_field_name=None,
+        )
+
+
+# Fields ----------------------------------------------------------------------------
+
+
+class BlankableEmailFieldExtension(OpenApiSerializerFieldExtension):
+    """An optional e-mail the client left out is sent as ``""``: documented as an
+    e-mail address or the empty string, in requests and responses alike.
+
+    DRF drops ``allow_blank`` from read-only model fields, so the model field says
+    whether the value may be blank there.
+    """
+
+    target_class = "rest_framework.fields.EmailField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        email = {"type": "string", "format": "email"}
+        if field.max_length is not None:
+            email["maxLength"] = field.max_length
+        if not _may_be_blank(field):
+            return email
+        # No top-level type: the field's e-mail validator would add ``format`` there.
+        return {"anyOf": [email, {"type": "string", "maxLength": 0}]}
+
+
+def _may_be_blank(field: serializers.Field) -> bool:
+    if getattr(field, "allow_blank", False):
+        return True
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    if model is None or not field.read_only:
+        return False
+    try:
+        return model._meta.get_field(field.source).blank
+    except FieldDoesNotExist:
+        return False

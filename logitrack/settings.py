@@ -307,7 +307,7 @@ REST_FRAMEWORK = {
         "auth": env_str("THROTTLE_AUTH_RATE", default="10/min"),
         "track": env_str("THROTTLE_TRACK_RATE", default="60/min"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "logitrack.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -318,6 +318,8 @@ DRF_STANDARDIZED_ERRORS = {
     # A stack trace never reaches an /api/ client, not even with DEBUG on.
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
     "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "415", "429", "500"],
+    # simplejwt's 401 codes besides DRF's (logitrack.openapi).
+    "ERROR_SCHEMAS": {"401": "logitrack.openapi.ErrorResponse401Serializer"},
 }
 
 ACCESS_TOKEN_LIFETIME = timedelta(minutes=env_int("JWT_ACCESS_MINUTES", default=15))
@@ -343,7 +345,6 @@ _ERROR_ENUMS = [
     "ValidationErrorEnum",
     "ClientErrorEnum",
     "ServerErrorEnum",
-    "ErrorCode401Enum",
     "ErrorCode403Enum",
     "ErrorCode404Enum",
     "ErrorCode405Enum",
@@ -371,6 +372,7 @@ SPECTACULAR_SETTINGS = {
             name: f"drf_standardized_errors.openapi_serializers.{name}.choices"
             for name in _ERROR_ENUMS
         },
+        "ErrorCode401Enum": "logitrack.openapi.ErrorCode401.choices",
         "DeliveryStatusEnum": "deliveries.models.DeliveryStatus.choices",
         "VehicleStatusEnum": "fleet.models.VehicleStatus.choices",
         "VehicleTypeEnum": "fleet.models.VehicleType.choices",

@@ -1,4 +1,5 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import IsAuthenticated
@@ -9,9 +10,14 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.settings import api_settings
 
 from logitrack.lockout import SignInLockedOut, is_locked_out
-from logitrack.openapi import CONFLICT_RESPONSE, SIGN_IN_REFUSED_RESPONSE
+from logitrack.openapi import (
+    CONFLICT_RESPONSE,
+    SIGN_IN_REFUSED_RESPONSE,
+    UNAUTHORIZED_RESPONSE,
+)
 from logitrack.permissions import IsStaff
 from logitrack.viewsets import ServiceModelViewSet
+from services.exceptions import WrongPassword
 from services.users import user_change_password, user_create, user_delete, user_update
 from users.filters import UserFilter
 from users.selectors import user_list
@@ -25,7 +31,18 @@ from users.serializers import (
 )
 from users.tokens import RefreshToken
 
+# The codes of settings.AUTH_PASSWORD_VALIDATORS, which the services apply.
+PASSWORD_RULE_CODES = [
+    "password_too_short",
+    "password_too_common",
+    "password_entirely_numeric",
+    "password_too_similar",
+]
 
+
+@extend_validation_errors(
+    PASSWORD_RULE_CODES, field_name="password", actions=["create", "update", "partial_update"]
+)
 @extend_schema_view(
     create=extend_schema(request=UserInputSerializer, responses={201: UserSerializer}),
     update=extend_schema(
@@ -71,6 +88,9 @@ class MeView(generics.RetrieveAPIView):
         return self.request.user
 
 
+# The token endpoints authenticate no request, so the schema would not list their 401:
+# bad credentials (``no_active_account``) or a refresh token that is refused
+# (``token_not_valid``).
 class TokenObtainPairView(jwt_views.TokenObtainPairView):
     """Sign in: username and password for an access token (≤ 15 min) and a refresh token.
     After a few failed sign-ins for one username from one address (the admin's login page
@@ -79,7 +99,13 @@ class TokenObtainPairView(jwt_views.TokenObtainPairView):
 
     throttle_scope = "auth"
 
-    @extend_schema(responses={200: TokenObtainPairSerializer, 429: SIGN_IN_REFUSED_RESPONSE})
+    @extend_schema(
+        responses={
+            200: TokenObtainPairSerializer,
+            401: UNAUTHORIZED_RESPONSE,
+            429: SIGN_IN_REFUSED_RESPONSE,
+        }
+    )
     def post(self, request, *args, **kwargs):
         try:
             return super().post(request, *args, **kwargs)
@@ -89,6 +115,9 @@ class TokenObtainPairView(jwt_views.TokenObtainPairView):
             raise
 
 
+@extend_schema_view(
+    post=extend_schema(responses={200: TokenPairSerializer, 401: UNAUTHORIZED_RESPONSE})
+)
 class TokenRefreshView(jwt_views.TokenRefreshView):
     """A new access token and a new refresh token; the refresh token sent is blacklisted."""
 
@@ -115,6 +144,8 @@ class LogoutView(generics.GenericAPIView):
         return Response(status=status.HTTP_205_RESET_CONTENT)
 
 
+@extend_validation_errors([WrongPassword.code], field_name="old_password")
+@extend_validation_errors(PASSWORD_RULE_CODES, field_name="new_password")
 class PasswordChangeView(generics.GenericAPIView):
     """Change your own password. Every other session of yours is signed out (tokens
     issued before are refused); the answer carries new tokens for this one."""
@@ -128,8 +159,9 @@ class PasswordChangeView(generics.GenericAPIView):
         summary="Change your password",
         description=(
             "`400 wrong_password` when `old_password` is not yours; a weak `new_password` "
-            "answers the password rules' codes (`password_too_short`, `password_too_common`, "
-            "`password_entirely_numeric`, `password_too_similar`)."
+            "answers the password rules' codes ("
+            + ", ".join(f"`{code}`" for code in PASSWORD_RULE_CODES)
+            + ")."
         ),
     )
     def post(self, request):
