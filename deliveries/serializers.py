@@ -84,7 +84,23 @@ class DeliveryCancelInputSerializer(DeliveryFailInputSerializer):
     pass
 
 
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A choice stored as ``""`` for "none" (a creation event's ``from_status``),
+    sent and documented as ``null``."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_null=True, read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        if value in ("", None):
+            return None
+        return super().to_representation(value)
+
+
 class DeliveryEventSerializer(serializers.ModelSerializer):
+    from_status = BlankAsNullChoiceField(
+        choices=DeliveryStatus.choices, help_text="`null` on the event that created it."
+    )
     actor = UserSummarySerializer(read_only=True, allow_null=True)
 
     class Meta:

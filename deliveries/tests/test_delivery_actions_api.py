@@ -326,7 +326,7 @@ def test_events_list_the_history_oldest_first(dispatcher_client, dispatcher, dri
     events = response.json()
     assert all(set(event) == EVENT_FIELDS for event in events)
     assert [(e["from_status"], e["to_status"]) for e in events] == [
-        ("", DeliveryStatus.PENDING),
+        (None, DeliveryStatus.PENDING),
         (DeliveryStatus.PENDING, DeliveryStatus.ASSIGNED),
         (DeliveryStatus.ASSIGNED, DeliveryStatus.CANCELLED),
     ]
