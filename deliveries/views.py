@@ -2,6 +2,7 @@ from typing import cast
 
 from django.http import FileResponse, HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -41,8 +42,23 @@ from logitrack.permissions import IsStaff
 from logitrack.viewsets import ServiceModelViewSet
 from services import deliveries as delivery_services
 from services import reports as report_services
+from services.exceptions import (
+    DriverNotADriver,
+    VehicleInMaintenance,
+    VehicleOutOfService,
+    VehicleOverCapacity,
+    VehicleRequired,
+)
 from users.models import User
 
+# The assignment rules' 400s, by the input field they name.
+ASSIGNING_ACTIONS = ["create", "update", "partial_update", "assign"]
+VEHICLE_RULE_CODES = [
+    VehicleInMaintenance.code,
+    VehicleOutOfService.code,
+    VehicleOverCapacity.code,
+    VehicleRequired.code,
+]
 ASSIGNMENT_ERRORS = (
     "`400` with code `vehicle_in_maintenance`, `vehicle_out_of_service`, "
     "`vehicle_over_capacity` or `driver_not_a_driver` when the assignment rules refuse; "
@@ -81,6 +97,10 @@ def _transition_doc(summary: str, request=None):
         responses={204: None, 409: CONFLICT_RESPONSE},
         description="Only `pending` or `cancelled` deliveries (`409 delivery_not_deletable`).",
     ),
+)
+@extend_validation_errors(VEHICLE_RULE_CODES, field_name="vehicle_id", actions=ASSIGNING_ACTIONS)
+@extend_validation_errors(
+    [DriverNotADriver.code], field_name="driver_id", actions=ASSIGNING_ACTIONS
 )
 class DeliveryViewSet(ServiceModelViewSet):
     """Deliveries. Staff see and change all; a driver sees and moves only their own."""
