@@ -1,6 +1,9 @@
 from decimal import Decimal
 
+import django_filters
+from django import forms
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
@@ -129,13 +132,91 @@ class TrackingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# Filters as the delivery list's query string carries them: text, a repeatable filter's
+# values as a list; a report takes the same.
+REPEATABLE_FILTERS = frozenset(
+    key
+    for key, value in DeliveryFilter.base_filters.items()
+    if issubclass(value.field_class, forms.MultipleChoiceField)
+)
+UNKNOWN_FILTER_CODE = "unknown_filter"
+# A value no query string could carry (an object, a boolean); a value it could carry but
+# the filter refuses answers the list's own code for it (invalid_choice, …).
+FILTER_VALUE_TYPE_CODE = "invalid"
+FILTER_VALUE_INVALID = "Give {key} as text{numbers}{lists}."
+# Filters whose query-string value is a number, which JSON may also give as one.
+NUMERIC_FILTERS = frozenset(
+    key
+    for key, value in DeliveryFilter.base_filters.items()
+    if isinstance(value, django_filters.NumberFilter)
+)
+_STATUS_SCHEMA = {"type": "string", "enum": list(DeliveryStatus.values)}
+_ID_SCHEMA = {
+    "anyOf": [{"type": "integer"}, {"type": "string", "pattern": "^[0-9]+$"}],
+    "nullable": True,
+}
+_TIME_SCHEMA = {"type": "string", "format": "date-time", "nullable": True}
+REPORT_FILTERS_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "status": {"oneOf": [_STATUS_SCHEMA, {"type": "array", "items": _STATUS_SCHEMA}]},
+        "vehicle": _ID_SCHEMA,
+        "driver": _ID_SCHEMA,
+        "scheduled_after": _TIME_SCHEMA,
+        "scheduled_before": _TIME_SCHEMA,
+        "search": {"type": "string", "nullable": True},
+    },
+}
+
+
+def _query_text(key: str, value) -> str:
+    """A JSON value as the query string carries it: text, or the digits of a number for
+    a numeric filter; ``null`` is an empty value (no filter)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if key in NUMERIC_FILTERS and isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise serializers.ValidationError(
+        {
+            key: [
+                FILTER_VALUE_INVALID.format(
+                    key=key,
+                    numbers=" or a number" if key in NUMERIC_FILTERS else "",
+                    lists=", or a list of them" if key in REPEATABLE_FILTERS else "",
+                )
+            ]
+        },
+        code=FILTER_VALUE_TYPE_CODE,
+    )
+
+
+def filters_as_query(filters: dict) -> dict:
+    """``filters`` as the delivery list reads its query string: text values, and for a
+    repeatable filter (``status``) a list, whether one value or a list was given."""
+    query = {}
+    for key, value in filters.items():
+        values = value if isinstance(value, list) and key in REPEATABLE_FILTERS else [value]
+        texts = [_query_text(key, item) for item in values]
+        query[key] = texts if key in REPEATABLE_FILTERS else texts[-1]
+    return query
+
+
+@extend_schema_field(REPORT_FILTERS_SCHEMA)
+class ReportFiltersField(serializers.DictField):
+    pass
+
+
 class ReportCreateInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ReportKind.choices)
-    filters = serializers.DictField(
+    filters = ReportFiltersField(
         required=False,
         default=dict,
-        help_text="The delivery list's filter keys: status (a list for several), vehicle, "
-        "driver, scheduled_after, scheduled_before, search.",
+        help_text="The delivery list's filters, as its query string takes them: "
+        "status (one value or a list), vehicle, driver, scheduled_after, "
+        "scheduled_before, search.",
     )
 
     def validate_filters(self, value):
@@ -148,8 +229,9 @@ class ReportCreateInputSerializer(serializers.Serializer):
                     keys=named + (f" and {more} more" if more > 0 else ""),
                     known=", ".join(REPORT_FILTER_KEYS),
                 ),
-                code="unknown_filter",
+                code=UNKNOWN_FILTER_CODE,
             )
+        value = filters_as_query(value)
         filterset = DeliveryFilter(data=value, queryset=Delivery.objects.none())
         if not filterset.is_valid():
             # Each filter's own codes, as the list answers them (``search_too_long``, …).

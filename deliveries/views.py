@@ -2,6 +2,7 @@ from typing import cast
 
 from django.http import FileResponse, HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_standardized_errors.openapi_utils import get_form_fields_with_error_codes
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
@@ -24,6 +25,8 @@ from deliveries.selectors import (
     report_list,
 )
 from deliveries.serializers import (
+    FILTER_VALUE_TYPE_CODE,
+    UNKNOWN_FILTER_CODE,
     DeliveryAssignInputSerializer,
     DeliveryCancelInputSerializer,
     DeliveryEventSerializer,
@@ -246,6 +249,7 @@ class TrackingView(generics.GenericAPIView):
         return Response(self.get_serializer(delivery).data)
 
 
+@extend_validation_errors([UNKNOWN_FILTER_CODE], field_name="filters", actions=["create"])
 @extend_schema_view(
     list=extend_schema(summary="The reports you asked for, newest first"),
     retrieve=extend_schema(summary="A report's status, progress and download link"),
@@ -297,6 +301,21 @@ class ReportViewSet(
             filename=f"logitrack-{report.kind}-{report.pk}.csv",
             content_type="text/csv",
         )
+
+
+# A filter a report refuses answers under filters.<key> the codes the list answers for
+# it, read from the list's own filter form, or that its JSON type is wrong.
+for _field in get_form_fields_with_error_codes(
+    DeliveryFilter(queryset=Delivery.objects.none()).form
+):
+    codes = _field.error_codes | {FILTER_VALUE_TYPE_CODE}
+    if _field.name == "search":  # validate_search names its code in no attribute
+        codes.add("search_too_long")
+    extend_validation_errors(
+        sorted(codes),
+        field_name=f"filters.{_field.name}",
+        actions=["create"],
+    )(ReportViewSet)
 
 
 class StatsView(generics.GenericAPIView):
