@@ -29,6 +29,7 @@ import itertools
 import os
 import random
 import struct
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
@@ -606,6 +607,13 @@ _HEAVIEST = 60_000  # hundredths of a kilogram
 RECIPIENT_BITS = 14
 
 
+def _ascii(name: str) -> str:
+    """``name`` without accents or spaces (Zoë de Jong: zoe, dejong): the API accepts
+    only ASCII e-mail addresses, and demo data is what the API could have stored."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return decomposed.encode("ascii", "ignore").decode().replace(" ", "")
+
+
 @functools.cache
 def _recipients() -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
     """The demo customers: for each, the COPY fields of a delivery's destination, name,
@@ -622,7 +630,7 @@ def _recipients() -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
         phone = f"+316{int(random() * 10**8):08d}" if random() < 0.9 else ""
         email = ""
         if random() < 0.7:
-            email = f"{first_name}.{last_name}@{pick(EMAIL_DOMAINS)}".lower().replace(" ", "")
+            email = f"{_ascii(first_name)}.{_ascii(last_name)}@{pick(EMAIL_DOMAINS)}".lower()
         name = f"{first_name} {last_name}"
         fields.append(address + _text_field(name) + _text_field(phone) + _text_field(email))
         addresses.append(address)

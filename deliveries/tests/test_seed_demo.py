@@ -514,3 +514,16 @@ def test_failed_large_load_rolls_back_and_keeps_the_indexes(monkeypatch):
     assert during[0] != before  # the load did run with the indexes set aside
     assert delivery_table_schema() == before
     assert row_counts() == dict.fromkeys(row_counts(), 0)
+
+
+def test_recipient_emails_are_addresses_the_api_accepts():
+    from django.core.validators import validate_email
+
+    seed(**SMALL)
+
+    emails = set(
+        Delivery.objects.exclude(recipient_email="").values_list("recipient_email", flat=True)
+    )
+    assert emails
+    for email in emails:
+        validate_email(email)  # raises for an address the API would refuse
