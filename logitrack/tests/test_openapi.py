@@ -4,9 +4,7 @@ import re
 from urllib.parse import urlparse
 
 import pytest
-import yaml
 from django.contrib.staticfiles import finders
-from django.core.management import call_command
 from django.templatetags.static import static
 
 from users.tests.factories import TEST_PASSWORD
@@ -42,17 +40,9 @@ CONTRACT_PATHS = [
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def schema_file(tmp_path_factory):
-    """Generated once for the module: generation takes a noticeable moment."""
-    path = tmp_path_factory.mktemp("openapi") / "schema.yml"
-    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(path))
-    return path
-
-
-@pytest.fixture(scope="module")
-def schema(schema_file) -> dict:
-    return yaml.safe_load(schema_file.read_text())
+@pytest.fixture
+def schema(openapi_schema) -> dict:
+    return openapi_schema
 
 
 def sign_in(client, user) -> None:

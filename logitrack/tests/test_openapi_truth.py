@@ -1,0 +1,316 @@
+"""The served schema tells the truth: every status an operation can answer is documented,
+and the bodies the API sends match the documented schemas (the contract's additions of
+2026-11-29). ``make fuzz`` checks the same against a running server, at random; these
+pin the cases the contract names."""
+
+import re
+
+import jsonschema
+import pytest
+from rest_framework.test import APIClient
+
+from deliveries.models import Delivery, DeliveryStatus, Report
+from deliveries.serializers import FILTER_VALUE_TYPE_CODE
+from deliveries.tests.factories import DeliveryFactory
+from fleet.tests.factories import VehicleFactory
+from users.tests.factories import TEST_PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+SCHEMA_URL = "/api/schema/"
+TOKEN_PATHS = ("/api/v1/auth/token/", "/api/v1/auth/token/refresh/")
+BODY_METHODS = ("post", "put", "patch")
+MALFORMED_JSON = b'{"'
+
+
+@pytest.fixture
+def schema(openapi_schema) -> dict:
+    return openapi_schema
+
+
+def operations(schema: dict):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                yield path, method, operation
+
+
+def _json_schema(node):
+    """OpenAPI 3.0's ``nullable`` as JSON Schema (the rest is JSON Schema already)."""
+    if isinstance(node, list):
+        return [_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _json_schema(value) for key, value in node.items()}
+    if node.pop("nullable", False):
+        return {"anyOf": [node, {"type": "null"}]}
+    return node
+
+
+def _pointer(*parts: str) -> str:
+    return "#/" + "/".join(part.replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def response_validator(schema: dict, path: str, method: str, status: str):
+    """A validator of the JSON body documented for ``status`` (formats checked)."""
+    pointer = _pointer(
+        "paths", path, method, "responses", status, "content", "application/json", "schema"
+    )
+    return jsonschema.Draft202012Validator(
+        {**_json_schema(schema), "$ref": pointer},
+        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+    )
+
+
+def assert_documented(schema: dict, path: str, method: str, response) -> None:
+    """``response`` has a status the operation documents and a body its schema accepts."""
+    status = str(response.status_code)
+    responses = schema["paths"][path][method]["responses"]
+    assert status in responses, f"{method.upper()} {path} answered an undocumented {status}"
+    if "application/json" in responses[status].get("content", {}):
+        response_validator(schema, path, method, status).validate(response.json())
+
+
+# What every operation documents -----------------------------------------------------
+
+
+def test_every_operation_documents_the_statuses_the_contract_requires(schema):
+    missing = []
+    for path, method, operation in operations(schema):
+        statuses = set(operation["responses"])
+        required = {"429"}  # every view is throttled (anonymous, signed-in or by scope)
+        if operation.get("security") and {} not in operation["security"]:
+            required.add("401")
+        if path in TOKEN_PATHS:
+            required.add("401")
+        if "{" in path:
+            required.add("404")
+        if "requestBody" in operation:
+            required.add("400")
+        missing += [f"{method.upper()} {path}: {s}" for s in sorted(required - statuses)]
+    assert missing == []
+
+
+PARSE_ERROR = {
+    "type": "validation_error",
+    "errors": [{"code": "parse_error", "detail": "JSON parse error", "attr": None}],
+}
+
+
+def test_every_operation_with_a_body_documents_a_parse_error(schema):
+    checked = 0
+    for path, method, operation in operations(schema):
+        if "requestBody" in operation:
+            validator = response_validator(schema, path, method, "400")
+            assert validator.is_valid(PARSE_ERROR), f"{method.upper()} {path}"
+            checked += 1
+    assert checked >= 10
+
+
+def test_the_documented_401_codes_include_simplejwts(schema):
+    codes = schema["components"]["schemas"]["ErrorCode401Enum"]["enum"]
+
+    assert {"token_not_valid", "bad_authorization_header", "no_active_account"} <= set(codes)
+
+
+# Answers match what is documented ---------------------------------------------------
+
+
+@pytest.fixture
+def objects(admin_user):
+    """An object behind each kind of ``{id}``, which admins may change."""
+    return {
+        "deliveries": DeliveryFactory(),
+        "vehicles": VehicleFactory(),
+        "users": UserFactory(),
+        "reports": Report.objects.create(kind="deliveries_csv", requested_by=admin_user),
+    }
+
+
+def _url(path: str, objects: dict) -> str:
+    collection = path.split("/")[3]
+    return re.sub(r"\{[^}]+\}", lambda _: str(objects[collection].pk), path)
+
+
+def _signed_in(user) -> APIClient:
+    client = APIClient()
+    answer = client.post(
+        TOKEN_PATHS[0], {"username": user.username, "password": TEST_PASSWORD}, format="json"
+    )
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {answer.json()['access']}")
+    return client
+
+
+def test_a_malformed_body_is_a_documented_400_on_every_operation_with_a_body(
+    schema, admin_user, objects
+):
+    client = _signed_in(admin_user)
+    checked = 0
+    for path, method, operation in operations(schema):
+        if "requestBody" not in operation:
+            continue
+        response = getattr(client, method)(
+            _url(path, objects), MALFORMED_JSON, content_type="application/json"
+        )
+        assert response.status_code == 400, f"{method.upper()} {path}"
+        assert [e["code"] for e in response.json()["errors"]] == ["parse_error"]
+        assert_documented(schema, path, method, response)
+        checked += 1
+    assert checked >= 10
+
+
+@pytest.mark.parametrize(
+    "header", ["Bearer not-a-token", "Bearer Bearer not-a-token", "Token abc", "Bearer"]
+)
+def test_a_bad_token_is_a_documented_401(schema, anon_client, header):
+    anon_client.credentials(HTTP_AUTHORIZATION=header)
+
+    response = anon_client.get("/api/v1/auth/me/")
+
+    assert response.status_code == 401
+    assert_documented(schema, "/api/v1/auth/me/", "get", response)
+
+
+def test_bad_credentials_are_a_documented_401(schema, anon_client, driver):
+    response = anon_client.post(
+        TOKEN_PATHS[0], {"username": driver.username, "password": "wrong"}, format="json"
+    )
+
+    assert response.status_code == 401
+    assert_documented(schema, TOKEN_PATHS[0], "post", response)
+
+
+def test_a_refused_refresh_token_is_a_documented_401(schema, anon_client):
+    response = anon_client.post(TOKEN_PATHS[1], {"refresh": "not-a-token"}, format="json")
+
+    assert response.status_code == 401
+    assert [e["code"] for e in response.json()["errors"]] == ["token_not_valid"]
+    assert_documented(schema, TOKEN_PATHS[1], "post", response)
+
+
+# Blank is null: from_status ----------------------------------------------------------
+
+DELIVERY = {
+    "origin_address": "Osloweg 110, Groningen",
+    "destination_address": "Julianalaan 153, Den Bosch",
+    "recipient_name": "Sara Visser",
+    "weight_kg": "2.50",
+    "scheduled_for": "2030-01-01T10:00:00Z",
+}
+EVENTS_PATH = "/api/v1/deliveries/{id}/events/"
+
+
+def test_the_creation_event_has_a_null_from_status(schema, admin_client):
+    created = admin_client.post("/api/v1/deliveries/", DELIVERY).json()
+    admin_client.post(f"/api/v1/deliveries/{created['id']}/cancel/", {"reason": "No longer"})
+
+    response = admin_client.get(EVENTS_PATH.replace("{id}", str(created["id"])))
+
+    assert [(e["from_status"], e["to_status"]) for e in response.json()] == [
+        (None, DeliveryStatus.PENDING),
+        (DeliveryStatus.PENDING, DeliveryStatus.CANCELLED),
+    ]
+    assert_documented(schema, EVENTS_PATH, "get", response)
+
+
+# Blank optional fields: sent as "" and documented so ------------------------------
+
+
+def test_a_delivery_without_email_or_phone_is_sent_with_empty_strings(schema, admin_client):
+    created = admin_client.post("/api/v1/deliveries/", DELIVERY)
+    assert created.status_code == 201
+    delivery_id = created.json()["id"]
+    detail = admin_client.get(f"/api/v1/deliveries/{delivery_id}/")
+    listed = admin_client.get("/api/v1/deliveries/")
+
+    for body in (created.json(), detail.json(), listed.json()["results"][0]):
+        assert (body["recipient_email"], body["recipient_phone"], body["notes"]) == ("", "", "")
+    assert_documented(schema, "/api/v1/deliveries/", "post", created)
+    assert_documented(schema, "/api/v1/deliveries/{id}/", "get", detail)
+    assert_documented(schema, "/api/v1/deliveries/", "get", listed)
+
+
+def test_an_empty_email_may_be_sent_back_as_given(schema, admin_client):
+    response = admin_client.post("/api/v1/deliveries/", {**DELIVERY, "recipient_email": ""})
+
+    assert response.status_code == 201
+    assert response.json()["recipient_email"] == ""
+    assert Delivery.objects.get().recipient_email == ""
+
+
+def test_a_user_without_email_is_sent_with_an_empty_string(schema, admin_client):
+    user = UserFactory(email="")
+
+    response = admin_client.get(f"/api/v1/users/{user.pk}/")
+
+    assert response.json()["email"] == ""
+    assert_documented(schema, "/api/v1/users/{id}/", "get", response)
+
+
+def test_emails_are_documented_as_an_address_or_empty(schema):
+    documented = schema["components"]["schemas"]["Delivery"]["properties"]["recipient_email"]
+    validator = jsonschema.Draft202012Validator(
+        documented, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+
+    assert validator.is_valid("")
+    assert validator.is_valid("sara@example.org")
+    assert not validator.is_valid("not an address")
+
+
+# Report filters take what the list's query string takes ----------------------------
+
+REPORTS = "/api/v1/reports/"
+
+
+@pytest.mark.parametrize("status", ["delivered", ["delivered"], ["delivered", "failed"]])
+def test_report_status_filter_takes_one_value_or_a_list(schema, admin_client, status):
+    response = admin_client.post(REPORTS, {"kind": "deliveries_csv", "filters": {"status": status}})
+
+    assert response.status_code == 202
+    assert_documented(schema, REPORTS, "post", response)
+    expected = [status] if isinstance(status, str) else status
+    assert Report.objects.get().filters == {"status": expected}
+
+
+def test_report_with_one_status_covers_only_that_status(admin_client):
+    from services.reports import report_queryset
+
+    delivered = DeliveryFactory(delivered=True)
+    DeliveryFactory(failed=True)
+    admin_client.post(REPORTS, {"kind": "deliveries_csv", "filters": {"status": "delivered"}})
+
+    covered = report_queryset(Report.objects.get().filters)
+
+    assert list(covered) == [delivered]
+
+
+@pytest.mark.parametrize(
+    ("filters", "attr", "code"),
+    [
+        ({"status": "lost"}, "filters.status", "invalid_choice"),  # as ?status=lost
+        ({"status": ["delivered", 3]}, "filters.status", FILTER_VALUE_TYPE_CODE),
+        ({"search": False}, "filters.search", FILTER_VALUE_TYPE_CODE),
+        ({"vehicle": ["1", "2"]}, "filters.vehicle", FILTER_VALUE_TYPE_CODE),
+        ({"scheduled_after": {"at": "now"}}, "filters.scheduled_after", FILTER_VALUE_TYPE_CODE),
+    ],
+)
+def test_report_filters_the_list_would_refuse_are_a_documented_400(
+    schema, admin_client, filters, attr, code
+):
+    response = admin_client.post(REPORTS, {"kind": "deliveries_csv", "filters": filters})
+
+    assert response.status_code == 400
+    assert [(e["attr"], e["code"]) for e in response.json()["errors"]] == [(attr, code)]
+    assert_documented(schema, REPORTS, "post", response)
+    assert not Report.objects.exists()
+
+
+def test_report_numeric_filters_take_numbers_or_their_text(admin_client):
+    vehicle = VehicleFactory()
+
+    for value in (vehicle.pk, str(vehicle.pk), None):
+        response = admin_client.post(
+            REPORTS, {"kind": "deliveries_csv", "filters": {"vehicle": value}}
+        )
+        assert response.status_code == 202, value
