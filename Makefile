@@ -5,12 +5,13 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help install run test lint migrate seed worker beat broker-required clean bench
+.PHONY: help install run test lint migrate seed worker beat broker-required clean bench fuzz
 
 help:
 	@echo "make run   - install, migrate, seed demo data and serve on http://127.0.0.1:$(PORT)"
 	@echo "make test  - run the test suite"
 	@echo "make lint  - ruff, migrations check, OpenAPI schema validation, mypy"
+	@echo "make fuzz  - Schemathesis against a live server (needs DATABASE_URL, REDIS_URL)"
 	@echo "make worker / make beat - a Celery worker / scheduler against REDIS_URL"
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
@@ -65,6 +66,12 @@ lint: install
 bench: install
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	$(BIN)/python bench/run.py
+
+# Schemathesis over every operation of the served schema, signed in as the demo admin and
+# as a demo driver, against Gunicorn on a database of its own; see logitrack/fuzz.py.
+# Needs DATABASE_URL (PostgreSQL) and REDIS_URL.
+fuzz: install
+	$(BIN)/python -m logitrack.fuzz
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
