@@ -5,7 +5,7 @@ drf-standardized-errors documents each operation's error answers; this module co
 it where LogiTrack answers otherwise, so that every body the API sends matches the
 schema: a malformed body is a ``400 validation_error`` like any other 400 (the contract's
 one type per status), a 401 carries simplejwt's codes too, and a parse error is
-documented only where a request body is read.
+documented only where a request body is read, as is a body too large (413).
 """
 
 from django.core.exceptions import FieldDoesNotExist
@@ -118,6 +118,40 @@ UNAUTHORIZED_RESPONSE = OpenApiResponse(
 )
 
 
+# 413, 429 --------------------------------------------------------------------------
+
+
+class ErrorCode413(TextChoices):
+    REQUEST_TOO_LARGE = "request_too_large"  # a body over REQUEST_MAX_BYTES
+
+
+class Error413Serializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=ErrorCode413.choices)
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class ErrorResponse413Serializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = Error413Serializer(many=True)
+
+
+class ErrorCode429(TextChoices):
+    THROTTLED = "throttled"  # the request rate
+    TOO_MANY_REPORTS = "too_many_reports"  # POST /reports/ with REPORTS_AT_ONCE unfinished
+
+
+class Error429Serializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=ErrorCode429.choices)
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class ErrorResponse429Serializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = Error429Serializer(many=True)
+
+
 # 400 -------------------------------------------------------------------------------
 
 
@@ -141,16 +175,26 @@ class ParseErrorResponseSerializer(serializers.Serializer):
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
-# DRF's SearchFilter validates ``?search=`` as a CharField and refuses a NUL character
-# with an error that names no field.
-SEARCH_ERROR_CODES = {"null_characters_not_allowed"}
+# ``?search=`` (logitrack.filters.SearchFilter): too long is refused on ``search``; DRF's
+# own check, a CharField's, refuses a NUL character with an error that names no field.
+SEARCH_ERROR_CODES = {"search": {"search_too_long"}, None: {"null_characters_not_allowed"}}
 
 
 class AutoSchema(openapi.AutoSchema):
+    def _has_body(self) -> bool:
+        return self.method in BODY_METHODS and self.get_request_serializer() is not None
+
+    def _should_add_error_response(self, responses: dict, status_code: str) -> bool:
+        if status_code == "413":  # only a body can be too large
+            return status_code not in responses and self._has_body()
+        return super()._should_add_error_response(responses, status_code)
+
     def _get_extra_validation_errors(self):
         extra = super()._get_extra_validation_errors()
         if self._searches():
-            extra = {**extra, None: extra.get(None, set()) | SEARCH_ERROR_CODES}
+            extra = dict(extra)
+            for field, codes in SEARCH_ERROR_CODES.items():
+                extra[field] = extra.get(field, set()) | codes
         return extra
 
     def _searches(self) -> bool:
@@ -165,11 +209,7 @@ class AutoSchema(openapi.AutoSchema):
     def _should_add_parse_error_response(self) -> bool:
         # Only a view that reads a body can fail to parse one; the library assumes any
         # view with a JSON parser can, GET and body-less actions included.
-        return (
-            self.method in BODY_METHODS
-            and self.get_request_serializer() is not None
-            and super()._should_add_parse_error_response()
-        )
+        return self._has_body() and super()._should_add_parse_error_response()
 
     def _get_http400_serializer(self):
         # The library tells a parse error from a validation error by ``type``; here both

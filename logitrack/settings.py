@@ -317,9 +317,13 @@ DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_FORMATTER_CLASS": "logitrack.exception_handler.ExceptionFormatter",
     # A stack trace never reaches an /api/ client, not even with DEBUG on.
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
-    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "415", "429", "500"],
-    # simplejwt's 401 codes besides DRF's (logitrack.openapi).
-    "ERROR_SCHEMAS": {"401": "logitrack.openapi.ErrorResponse401Serializer"},
+    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "413", "415", "429", "500"],
+    # Codes besides DRF's (logitrack.openapi): simplejwt's 401s, a body too large,
+    # too many reports in the works.
+    "ERROR_SCHEMAS": {
+        status: f"logitrack.openapi.ErrorResponse{status}Serializer"
+        for status in ("401", "413", "429")
+    },
 }
 
 ACCESS_TOKEN_LIFETIME = timedelta(minutes=env_int("JWT_ACCESS_MINUTES", default=15))
@@ -349,7 +353,6 @@ _ERROR_ENUMS = [
     "ErrorCode404Enum",
     "ErrorCode405Enum",
     "ErrorCode415Enum",
-    "ErrorCode429Enum",
     "ErrorCode500Enum",
 ]
 SPECTACULAR_SETTINGS = {
@@ -372,7 +375,10 @@ SPECTACULAR_SETTINGS = {
             name: f"drf_standardized_errors.openapi_serializers.{name}.choices"
             for name in _ERROR_ENUMS
         },
-        "ErrorCode401Enum": "logitrack.openapi.ErrorCode401.choices",
+        **{
+            f"ErrorCode{status}Enum": f"logitrack.openapi.ErrorCode{status}.choices"
+            for status in ("401", "413", "429")
+        },
         "DeliveryStatusEnum": "deliveries.models.DeliveryStatus.choices",
         "VehicleStatusEnum": "fleet.models.VehicleStatus.choices",
         "VehicleTypeEnum": "fleet.models.VehicleType.choices",

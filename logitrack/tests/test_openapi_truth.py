@@ -86,7 +86,7 @@ def test_every_operation_documents_the_statuses_the_contract_requires(schema):
         if "{" in path:
             required.add("404")
         if "requestBody" in operation:
-            required.add("400")
+            required |= {"400", "413"}
         missing += [f"{method.upper()} {path}: {s}" for s in sorted(required - statuses)]
     assert missing == []
 
@@ -157,6 +157,38 @@ def test_a_malformed_body_is_a_documented_400_on_every_operation_with_a_body(
         assert_documented(schema, path, method, response)
         checked += 1
     assert checked >= 10
+
+
+def test_a_body_too_large_is_a_documented_413(schema, settings, admin_client):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    response = admin_client.post(
+        "/api/v1/deliveries/", {**DELIVERY, "notes": "n" * 2000}, format="json"
+    )
+
+    assert response.status_code == 413
+    assert_documented(schema, "/api/v1/deliveries/", "post", response)
+
+
+def test_too_many_reports_is_a_documented_429(schema, settings, admin_client, admin_user):
+    settings.REPORTS_AT_ONCE = 1
+    Report.objects.create(kind="deliveries_csv", requested_by=admin_user)
+
+    response = admin_client.post(REPORTS, {"kind": "deliveries_csv"})
+
+    assert response.status_code == 429
+    assert [e["code"] for e in response.json()["errors"]] == ["too_many_reports"]
+    assert_documented(schema, REPORTS, "post", response)
+
+
+@pytest.mark.parametrize(
+    "search", ["a b c d e f g", "x" * 101, "nul\x00character"], ids=["words", "long", "nul"]
+)
+def test_a_search_the_lists_refuse_is_a_documented_400(schema, admin_client, search):
+    response = admin_client.get("/api/v1/vehicles/", {"search": search})
+
+    assert response.status_code == 400
+    assert_documented(schema, "/api/v1/vehicles/", "get", response)
 
 
 @pytest.mark.parametrize(
