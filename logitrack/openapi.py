@@ -4,8 +4,9 @@ class (``REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]``) that documents the error answ
 drf-standardized-errors documents each operation's error answers; this module corrects
 it where LogiTrack answers otherwise, so that every body the API sends matches the
 schema: a malformed body is a ``400 validation_error`` like any other 400 (the contract's
-one type per status), a 401 carries simplejwt's codes too, and a parse error is
-documented only where a request body is read, as is a body too large (413).
+one type per status); a parse error and a body too large (413) are documented only where
+a request body is read; 401, 413 and 429 carry LogiTrack's codes too; an id field and
+``?search=`` answer codes the library does not see.
 """
 
 from django.core.exceptions import FieldDoesNotExist
@@ -188,6 +189,16 @@ class AutoSchema(openapi.AutoSchema):
         if status_code == "413":  # only a body can be too large
             return status_code not in responses and self._has_body()
         return super()._should_add_error_response(responses, status_code)
+
+    def _determine_fields_with_error_codes(self):
+        fields = super()._determine_fields_with_error_codes()
+        for data_field in fields:
+            # A related field that reads its id with a field of its own (logitrack.fields
+            # .IdField) answers that field's codes too (``invalid`` for 1.5).
+            pk_field = getattr(data_field.field, "pk_field", None)
+            if pk_field is not None:
+                data_field.error_codes |= set(pk_field.error_messages) - {"required", "null"}
+        return fields
 
     def _get_extra_validation_errors(self):
         extra = super()._get_extra_validation_errors()

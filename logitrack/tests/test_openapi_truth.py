@@ -159,6 +159,19 @@ def test_a_malformed_body_is_a_documented_400_on_every_operation_with_a_body(
     assert checked >= 10
 
 
+def test_an_id_that_is_not_a_whole_number_is_a_documented_400(schema, admin_client):
+    delivery, vehicle = DeliveryFactory(), VehicleFactory()
+    path = "/api/v1/deliveries/{id}/assign/"
+
+    response = admin_client.post(
+        path.replace("{id}", str(delivery.pk)), {"vehicle_id": vehicle.pk, "driver_id": 1.5}
+    )
+
+    assert response.status_code == 400
+    assert [(e["attr"], e["code"]) for e in response.json()["errors"]] == [("driver_id", "invalid")]
+    assert_documented(schema, path, "post", response)
+
+
 def test_a_body_too_large_is_a_documented_413(schema, settings, admin_client):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
 
