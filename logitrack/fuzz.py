@@ -339,7 +339,7 @@ enabled = false
 
 
 def run_schemathesis(
-    config: dict, base: str, schema_path: Path, role: str, user: dict, work_dir: Path
+    config: dict, base: str, schema_path: Path, *, role: str, user: dict, work_dir: Path
 ) -> dict:
     """Runs Schemathesis as one signed-in user; returns the run's summary."""
     role_dir = work_dir / role
@@ -393,7 +393,11 @@ def fuzz(config: dict, work_dir: Path) -> int:
         runs = []
         for role in ("driver", "admin"):
             log(f"\n==> schemathesis as {role} (seed {config['seed']})")
-            runs.append(run_schemathesis(config, base, schema_path, role, users[role], work_dir))
+            runs.append(
+                run_schemathesis(
+                    config, base, schema_path, role=role, user=users[role], work_dir=work_dir
+                )
+            )
         errors = [
             line
             for line in (work_dir / "gunicorn.log").read_text().splitlines()
@@ -424,12 +428,12 @@ def log_known(lines: list[str]) -> None:
 
     from logitrack.fuzz_hooks import KNOWN
 
-    met = defaultdict(set)
-    counts = defaultdict(int)
+    met: dict[int, set[str]] = defaultdict(set)
+    counts: dict[int, int] = defaultdict(int)
     for line in lines:
-        index, operation = line.split("\t", 1)
-        met[int(index)].add(operation)
-        counts[int(index)] += 1
+        entry, operation = line.split("\t", 1)
+        met[int(entry)].add(operation)
+        counts[int(entry)] += 1
     log("  known failures dropped, by entry of logitrack/fuzz_hooks.py:")
     for index in sorted(met):
         log(f"  - {counts[index]} x {KNOWN[index].why}")

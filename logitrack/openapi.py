@@ -9,6 +9,8 @@ a request body is read; 401, 413 and 429 carry LogiTrack's codes too; an id fiel
 ``?search=`` answer codes the library does not see.
 """
 
+from typing import Any
+
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import TextChoices
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -111,7 +113,7 @@ class Error401Serializer(serializers.Serializer):
 
 class ErrorResponse401Serializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = Error401Serializer(many=True)
+    errors = Error401Serializer(many=True)  # type: ignore[assignment]  # a field, not .errors
 
 
 UNAUTHORIZED_RESPONSE = OpenApiResponse(
@@ -134,7 +136,7 @@ class Error413Serializer(serializers.Serializer):
 
 class ErrorResponse413Serializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = Error413Serializer(many=True)
+    errors = Error413Serializer(many=True)  # type: ignore[assignment]  # a field, not .errors
 
 
 class ErrorCode429(TextChoices):
@@ -150,7 +152,7 @@ class Error429Serializer(serializers.Serializer):
 
 class ErrorResponse429Serializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = Error429Serializer(many=True)
+    errors = Error429Serializer(many=True)  # type: ignore[assignment]  # a field, not .errors
 
 
 # 400 -------------------------------------------------------------------------------
@@ -170,7 +172,7 @@ class ParseErrorResponseSerializer(serializers.Serializer):
     """A body that is not JSON: like every 400, a ``validation_error``."""
 
     type = serializers.ChoiceField(choices=ValidationErrorEnum.choices)
-    errors = ParseErrorSerializer(many=True)
+    errors = ParseErrorSerializer(many=True)  # type: ignore[assignment]  # a field, not .errors
 
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -178,7 +180,10 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 # ``?search=`` (logitrack.filters.SearchFilter): too long is refused on ``search``; DRF's
 # own check, a CharField's, refuses a NUL character with an error that names no field.
-SEARCH_ERROR_CODES = {"search": {"search_too_long"}, None: {"null_characters_not_allowed"}}
+SEARCH_ERROR_CODES: dict[Any, set[str]] = {
+    "search": {"search_too_long"},
+    None: {"null_characters_not_allowed"},
+}
 
 
 class AutoSchema(openapi.AutoSchema):
@@ -201,9 +206,8 @@ class AutoSchema(openapi.AutoSchema):
         return fields
 
     def _get_extra_validation_errors(self):
-        extra = super()._get_extra_validation_errors()
+        extra: dict[Any, set[str]] = dict(super()._get_extra_validation_errors())
         if self._searches():
-            extra = dict(extra)
             for field, codes in SEARCH_ERROR_CODES.items():
                 extra[field] = extra.get(field, set()) | codes
         return extra
