@@ -5,6 +5,7 @@ from deliveries.models import Delivery, DeliveryStatus
 from logitrack.filters import (
     SEARCH_MAX_CHARACTERS,
     SEARCH_MAX_WORDS,
+    DateTimeFilter,
     FilterSet,
     IdFilter,
     validate_search,
@@ -20,12 +21,8 @@ class DeliveryFilter(FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=DeliveryStatus.choices, distinct=False)
     vehicle = IdFilter(field_name="vehicle_id")
     driver = IdFilter(field_name="driver_id")
-    scheduled_after = django_filters.IsoDateTimeFilter(
-        field_name="scheduled_for", lookup_expr="gte"
-    )
-    scheduled_before = django_filters.IsoDateTimeFilter(
-        field_name="scheduled_for", lookup_expr="lte"
-    )
+    scheduled_after = DateTimeFilter(field_name="scheduled_for", lookup_expr="gte")
+    scheduled_before = DateTimeFilter(field_name="scheduled_for", lookup_expr="lte")
     search = django_filters.CharFilter(
         method="filter_search",
         label="Tracking code, recipient or address contains "

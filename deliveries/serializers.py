@@ -19,7 +19,13 @@ from deliveries.models import (
 )
 from fleet.models import Vehicle
 from fleet.serializers import VehicleSerializer
-from logitrack.fields import IdField, PlainDecimalField, StrictModelSerializer
+from logitrack.fields import (
+    ChoiceField,
+    IdField,
+    PlainDecimalField,
+    StrictModelSerializer,
+    TextField,
+)
 from users.models import User
 from users.serializers import DriverSummarySerializer, UserSummarySerializer
 
@@ -80,7 +86,7 @@ class DeliveryAssignInputSerializer(_AssignmentFieldsMixin):
 
 
 class DeliveryFailInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=1000)
+    reason = TextField(max_length=1000)
 
 
 class DeliveryCancelInputSerializer(DeliveryFailInputSerializer):
@@ -210,7 +216,7 @@ class ReportFiltersField(serializers.DictField):
 
 
 class ReportCreateInputSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=ReportKind.choices)
+    kind = ChoiceField(choices=ReportKind.choices)
     filters = ReportFiltersField(
         required=False,
         default=dict,

@@ -2,7 +2,7 @@ from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from fleet.models import VEHICLE_EDITABLE_FIELDS, MaintenanceRecord, Vehicle, normalize_plate
-from logitrack.fields import StrictModelSerializer
+from logitrack.fields import StrictModelSerializer, TextField
 from users.serializers import UserSummarySerializer
 
 VEHICLE_FIELDS = [
@@ -19,7 +19,7 @@ VEHICLE_FIELDS = [
 ]
 
 
-class PlateNumberField(serializers.CharField):
+class PlateNumberField(TextField):
     """Accepts ``"ab 123"`` (or ``ＡＢ１２３``) and stores ``"AB123"``; uniqueness is checked
     on the stored form; a plate with nothing left is ``400 blank``."""
 
@@ -58,4 +58,4 @@ class MaintenanceRecordSerializer(serializers.ModelSerializer):
 
 
 class MaintenanceStartInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=1000)
+    reason = TextField(max_length=1000)

@@ -21,7 +21,7 @@ PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?", re.ASCII)
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 
-NOT_PLAIN_DECIMAL = "Write a number with the digits 0-9 and at most one decimal point."
+NOT_PLAIN_DECIMAL = 'Write the number as a string of digits 0-9 with at most one point: "12.50".'
 NAIVE_DATETIME = "Include the UTC offset, e.g. 2030-01-31T09:00:00Z or +01:00."
 OUT_OF_RANGE_DATETIME = "Give a date between 2000 and 2099."
 
@@ -41,15 +41,49 @@ class IdField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
-class PlainDecimalField(serializers.DecimalField):
-    """A decimal written with ASCII digits and at most one point (a JSON number or a
-    string): no ``1_000``, no ``٣``, no ``1e3``, no ``NaN``."""
+class _JsonTyped:
+    """Refuses a JSON value of another type (``{"reason": 0}``, ``{"is_active": "yes"}``,
+    ``{"year": "2020"}``) with ``400`` instead of converting it."""
+
+    json_types: tuple[type, ...] = (str,)
+    wrong_type = "invalid"  # the field's error for it
 
     def to_internal_value(self, data):
-        text = data if isinstance(data, str) else str(data)
-        if isinstance(data, bool) or not PLAIN_DECIMAL.fullmatch(text.strip()):
+        if not isinstance(data, self.json_types) or (
+            isinstance(data, bool) and bool not in self.json_types
+        ):
+            self.fail(self.wrong_type, input=data)  # type: ignore[attr-defined]
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class TextField(_JsonTyped, serializers.CharField):
+    pass
+
+
+class EmailField(_JsonTyped, serializers.EmailField):
+    pass
+
+
+class IntField(_JsonTyped, serializers.IntegerField):
+    json_types = (int,)
+
+
+class BoolField(_JsonTyped, serializers.BooleanField):
+    json_types = (bool,)
+
+
+class ChoiceField(_JsonTyped, serializers.ChoiceField):
+    wrong_type = "invalid_choice"
+
+
+class PlainDecimalField(_JsonTyped, serializers.DecimalField):
+    """A decimal as the contract writes it, a string of ASCII digits with at most one
+    point (``"12.50"``): no ``1_000``, no ``٣``, no ``1e3``, no ``NaN``, no JSON number."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not PLAIN_DECIMAL.fullmatch(data.strip()):
             raise serializers.ValidationError(NOT_PLAIN_DECIMAL, code="invalid")
-        return super().to_internal_value(text.strip())
+        return super().to_internal_value(data.strip())
 
 
 class AwareDateTimeField(serializers.DateTimeField):
@@ -67,10 +101,18 @@ class AwareDateTimeField(serializers.DateTimeField):
 
 
 class StrictModelSerializer(serializers.ModelSerializer):
-    """A ModelSerializer whose decimals and date-times are the strict ones above."""
+    """A ModelSerializer whose fields are the strict ones above."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: TextField,
+        models.TextField: TextField,
+        models.EmailField: EmailField,
+        models.IntegerField: IntField,
+        models.PositiveSmallIntegerField: IntField,
+        models.PositiveIntegerField: IntField,
+        models.BooleanField: BoolField,
         models.DecimalField: PlainDecimalField,
         models.DateTimeField: AwareDateTimeField,
     }
+    serializer_choice_field = ChoiceField

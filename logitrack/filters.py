@@ -1,6 +1,9 @@
+import datetime as dt
+
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from django_filters.filters import QuerySetRequestMixin
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters
@@ -45,17 +48,30 @@ class FilterSet(django_filters.FilterSet):
 _form_classes = Memo(limit=64, ttl=3600)
 
 
+BLANK_FILTER = "Give a value, or leave the filter out."
+
+
 class FilterBackend(DjangoFilterBackend):
     """django-filter's backend, skipped when the request names none of the view's
     filters: building and validating the FilterSet's form costs about a millisecond,
-    which a plain list request need not pay."""
+    which a plain list request need not pay. A filter named with no value
+    (``?status=``) is ``400 blank`` rather than no filter at all; free text may be empty."""
 
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
-        if filterset_class is not None and not any(
-            name in request.query_params for name in filterset_class.base_filters
-        ):
+        if filterset_class is None:
             return queryset
+        named = [name for name in filterset_class.base_filters if name in request.query_params]
+        if not named:
+            return queryset
+        blank = {
+            name: [ErrorDetail(BLANK_FILTER, code="blank")]
+            for name in named
+            if not isinstance(filterset_class.base_filters[name], django_filters.CharFilter)
+            and "" in request.query_params.getlist(name)
+        }
+        if blank:
+            raise ValidationError(blank)
         return super().filter_queryset(request, queryset, view)
 
 
@@ -80,3 +96,35 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
+
+
+class _TrueOrFalse(forms.Field):
+    """``true``/``false`` (or ``1``/``0``), anything else ``400 invalid``."""
+
+    default_error_messages = {"invalid": "Enter true or false."}
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        try:
+            return self.VALUES[str(value).lower()]
+        except KeyError:
+            raise DjangoValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    """django-filter's BooleanFilter, which takes an unknown value for no filter at all;
+    this one refuses it."""
+
+    field_class = _TrueOrFalse
+
+
+class DateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 date-time, compared in UTC: any offset a client writes (PostgreSQL
+    refuses those past ±15:59) is turned into UTC first."""
+
+    def filter(self, qs, value):
+        if value is not None and timezone.is_aware(value):
+            value = value.astimezone(dt.UTC)
+        return super().filter(qs, value)

@@ -16,9 +16,8 @@ end, so every run starts from the same data. Redis database ``FUZZ_REDIS_DB`` (d
 no request is refused for its rate. The schema is read with the admin's token (the docs
 stay private, as in production).
 
-``logitrack/fuzz_hooks.py`` keeps each run from changing or deleting its own account
-and drops the failures listed there as known (behaviour being fixed where it belongs);
-the summary says how many it dropped.
+``logitrack/fuzz_hooks.py`` keeps each run from changing or deleting its own account.
+Every failure fails the run.
 
 Schemathesis's working files (the schema it reads, its configuration, its reports) and
 the server's log live in a temporary directory; no example database or cache is kept.
@@ -359,7 +358,6 @@ def run_schemathesis(
         env={
             **os.environ,
             "FUZZ_OWN_USER_ID": str(user["id"]),
-            "FUZZ_KNOWN_LOG": str(work_dir / "known.tsv"),
         },
         check=False,
     )
@@ -372,7 +370,6 @@ def run_schemathesis(
             test_cases=report["test_cases"]["generated"],
             failures=report["test_cases"]["unique_failures"],
             errors=sum(error["count"] for error in report["errors"]),
-            known=report["filtered"],
         )
     return summary
 
@@ -408,36 +405,14 @@ def fuzz(config: dict, work_dir: Path) -> int:
         verdict = "passed" if run["exit"] == 0 else f"FAILED (exit {run['exit']})"
         counts = (
             f": {run['operations']} operations, {run['test_cases']} test cases, "
-            f"{run['failures']} failures, {run['errors']} errors, "
-            f"{run['known']} known failures dropped (logitrack/fuzz_hooks.py)"
+            f"{run['failures']} failures, {run['errors']} errors"
             if "test_cases" in run
             else ""
         )
         log(f"  as {run['role']}: {verdict} in {run['seconds']:.0f} s{counts}")
     if errors:
         log(f"  server log: {len(errors)} error lines")
-    known_log = work_dir / "known.tsv"
-    if known_log.exists():
-        log_known(known_log.read_text().splitlines())
     return 0 if all(run["exit"] == 0 for run in runs) else 1
-
-
-def log_known(lines: list[str]) -> None:
-    """Which of fuzz_hooks.KNOWN the runs met, how often and on which operations."""
-    from collections import defaultdict
-
-    from logitrack.fuzz_hooks import KNOWN
-
-    met: dict[int, set[str]] = defaultdict(set)
-    counts: dict[int, int] = defaultdict(int)
-    for line in lines:
-        entry, operation = line.split("\t", 1)
-        met[int(entry)].add(operation)
-        counts[int(entry)] += 1
-    log("  known failures dropped, by entry of logitrack/fuzz_hooks.py:")
-    for index in sorted(met):
-        log(f"  - {counts[index]} x {KNOWN[index].why}")
-        log(f"    on {', '.join(sorted(met[index]))}")
 
 
 def main() -> int:

@@ -11,6 +11,7 @@ a request body is read; 401, 413 and 429 carry LogiTrack's codes too; an id fiel
 
 from typing import Any
 
+import django_filters
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import TextChoices
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -210,6 +211,15 @@ class AutoSchema(openapi.AutoSchema):
         if self._searches():
             for field, codes in SEARCH_ERROR_CODES.items():
                 extra[field] = extra.get(field, set()) | codes
+        if self.method == "GET" and self._is_list_view():
+            # A page size that is not a whole number from 1, and a filter named with no
+            # value (logitrack.pagination, logitrack.filters.FilterBackend).
+            if getattr(self.view, "pagination_class", None) is not None:
+                extra["page_size"] = extra.get("page_size", set()) | {"invalid"}
+            filterset = getattr(self.view, "filterset_class", None)
+            for name, filter_ in getattr(filterset, "base_filters", {}).items():
+                if not isinstance(filter_, django_filters.CharFilter):
+                    extra[name] = extra.get(name, set()) | {"blank"}
         return extra
 
     def _searches(self) -> bool:

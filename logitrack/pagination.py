@@ -8,19 +8,55 @@ from urllib.parse import SplitResult, urlencode, urlsplit, urlunsplit
 
 from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, Expression, F, Q, QuerySet
-from rest_framework import pagination
-from rest_framework.exceptions import NotFound
+from rest_framework import exceptions, pagination
+from rest_framework.exceptions import ErrorDetail, NotFound
 
 INVALID_CURSOR = "Invalid cursor."
 INVALID_PAGE = "Invalid page."
 
 
+INVALID_PAGE_SIZE = "Give the page size as a whole number from 1."
+
+
+def _whole_number(request, name: str) -> int | None:
+    """The query parameter as a whole number of plain digits; ``None`` when absent, and
+    ``ValueError`` for anything else (text, a sign, several values)."""
+    given = request.query_params.getlist(name)
+    if not given:
+        return None
+    if len(given) > 1 or not given[0].isascii() or not given[0].isdigit():
+        raise ValueError(name)
+    return int(given[0])
+
+
 class PageNumberPagination(pagination.PageNumberPagination):
-    """``?page=`` and ``?page_size=`` (default 25; larger asks are capped at 100)."""
+    """``?page=`` and ``?page_size=`` (default 25; larger asks are capped at 100). A page
+    that is not a whole number from 1 is ``404``, as a page past the last; a page size
+    that is not one is ``400 invalid``."""
 
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request) -> int:
+        try:
+            size = _whole_number(request, self.page_size_query_param)
+        except ValueError:
+            size = 0
+        if size is None:
+            return self.page_size
+        if size < 1:
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [ErrorDetail(INVALID_PAGE_SIZE, code="invalid")]}
+            )
+        return min(size, self.max_page_size)
+
+    def get_page_number(self, request, paginator) -> int:
+        try:
+            number = _whole_number(request, self.page_query_param)
+        except ValueError as exc:
+            raise NotFound(INVALID_PAGE) from exc
+        return 1 if number is None else number
 
 
 class RowComparison(Expression):
@@ -182,13 +218,7 @@ class KeysetPagination(PageNumberPagination):
         ]
 
     def _page_number(self, request) -> int:
-        raw = request.query_params.get(self.page_query_param, "1")
-        if raw in self.last_page_strings:
-            raise NotFound(INVALID_PAGE)
-        try:
-            number = int(raw)
-        except ValueError as exc:
-            raise NotFound(INVALID_PAGE) from exc
+        number = self.get_page_number(request, None)
         if number < 1:
             raise NotFound(INVALID_PAGE)
         return number

@@ -1,12 +1,12 @@
 import django_filters
 
-from logitrack.filters import FilterSet
+from logitrack.filters import BooleanFilter, FilterSet
 from users.models import Role, User
 
 
 class UserFilter(FilterSet):
     role = django_filters.ChoiceFilter(choices=Role.choices)
-    is_active = django_filters.BooleanFilter()
+    is_active = BooleanFilter()
 
     class Meta:
         model = User

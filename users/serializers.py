@@ -7,6 +7,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from logitrack.authentication import PASSWORD_CHANGED
+from logitrack.fields import StrictModelSerializer, TextField
 from users.models import User
 from users.tokens import RefreshToken
 
@@ -30,7 +31,7 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = USER_FIELDS
 
 
-class UsernameField(serializers.CharField):
+class UsernameField(TextField):
     """Stored in its plain form (``User.normalize_username``) and unique whatever its
     case: ``ADMIN`` and ``ＡＤＭＩＮ`` are taken once ``admin`` is."""
 
@@ -52,11 +53,9 @@ class UsernameField(serializers.CharField):
         return User.normalize_username(super().to_internal_value(data))
 
 
-class UserInputSerializer(serializers.ModelSerializer):
+class UserInputSerializer(StrictModelSerializer):
     username = UsernameField()
-    password = serializers.CharField(
-        write_only=True, max_length=128, style={"input_type": "password"}
-    )
+    password = TextField(write_only=True, max_length=128, style={"input_type": "password"})
 
     class Meta:
         model = User
@@ -64,7 +63,7 @@ class UserInputSerializer(serializers.ModelSerializer):
 
 
 class UserUpdateInputSerializer(UserInputSerializer):
-    password = serializers.CharField(
+    password = TextField(
         write_only=True, required=False, max_length=128, style={"input_type": "password"}
     )
 
@@ -84,7 +83,7 @@ class DriverSummarySerializer(serializers.ModelSerializer):
 
 
 class LogoutInputSerializer(serializers.Serializer):
-    refresh = serializers.CharField()
+    refresh = TextField()
 
 
 class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
@@ -110,5 +109,5 @@ class TokenPairSerializer(serializers.Serializer):
 
 
 class PasswordChangeInputSerializer(serializers.Serializer):
-    old_password = serializers.CharField(style={"input_type": "password"}, max_length=128)
-    new_password = serializers.CharField(style={"input_type": "password"}, max_length=128)
+    old_password = TextField(style={"input_type": "password"}, max_length=128)
+    new_password = TextField(style={"input_type": "password"}, max_length=128)

@@ -359,6 +359,41 @@ CASES = [
             "tomorrow",
         ]
     ],
+    # Query strings a generated client may send.
+    ("page size of text", "staff", _get(VEHICLES, page_size="null"), 400, {"invalid"}),
+    ("page size 0", "staff", _get(DELIVERIES, page_size="0"), 400, {"invalid"}),
+    ("negative page size", "staff", _get(USERS, page_size="-2"), 400, {"invalid"}),
+    ("empty page", "staff", _get(VEHICLES, page=""), 404, {"not_found"}),
+    ("page of text", "staff", _get(DELIVERIES, page="x"), 404, {"not_found"}),
+    ("is_active a number", "staff", _get(USERS, is_active="1504658550511"), 400, {"invalid"}),
+    ("empty status filter", "staff", _get(VEHICLES, status=""), 400, {"blank"}),
+    ("empty vehicle type filter", "driver", _get(VEHICLES, vehicle_type=""), 400, {"blank"}),
+    ("empty role filter", "staff", _get(USERS, role=""), 400, {"blank"}),
+    # JSON of the wrong type is refused, not converted.
+    (
+        "reason as a number",
+        "staff",
+        _post(DELIVERIES + "{w.delivery.pk}/cancel/", {"reason": 0}),
+        400,
+        {"invalid"},
+    ),
+    (
+        "maintenance reason as a number",
+        "staff",
+        _post(VEHICLES + "{w.vehicle.pk}/maintenance/start/", {"reason": -766}),
+        400,
+        {"invalid"},
+    ),
+    (
+        "weight as a JSON number",
+        "staff",
+        _post(DELIVERIES, _delivery_body(weight_kg=5)),
+        400,
+        {"invalid"},
+    ),
+    ("year as text", "staff", _post(VEHICLES, _vehicle_body(year="2022")), 400, {"invalid"}),
+    ("active as text", "staff", _post(USERS, _user_body(is_active="true")), 400, {"invalid"}),
+    ("role as a number", "staff", _post(USERS, _user_body(role=1)), 400, {"invalid_choice"}),
     # Who may read what.
     (
         "driver reads maintenance records",
@@ -463,3 +498,14 @@ def test_assign_without_driver_keeps_the_driver_and_null_clears_it(world):
     )
     assert cleared.status_code == 200
     assert cleared.json()["driver"] is None
+
+
+@pytest.mark.parametrize("offset", ["+17:00", "-23:59", "+15:59", "Z"])
+def test_any_utc_offset_in_a_date_filter_is_compared_in_utc(world, offset):
+    """PostgreSQL refuses offsets past ±15:59; the filter turns them into UTC first."""
+    response = world.clients["staff"].get(
+        DELIVERIES, {"scheduled_before": f"2090-01-01T00:00:00{offset}"}
+    )
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
