@@ -22,6 +22,7 @@ from inflection import camelize
 from rest_framework import serializers
 from rest_framework.filters import SearchFilter
 
+from logitrack.filters import validate_search
 from logitrack.lockout import LOCKED_OUT_CODE, locked_out_message
 from services.exceptions import Conflict
 
@@ -220,6 +221,8 @@ class AutoSchema(openapi.AutoSchema):
             for name, filter_ in getattr(filterset, "base_filters", {}).items():
                 if not isinstance(filter_, django_filters.CharFilter):
                     extra[name] = extra.get(name, set()) | {"blank"}
+                if validate_search in filter_.extra.get("validators", ()):
+                    extra[name] = extra.get(name, set()) | {"search_too_long"}
         return extra
 
     def _searches(self) -> bool:

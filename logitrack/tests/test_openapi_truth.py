@@ -194,14 +194,31 @@ def test_too_many_reports_is_a_documented_429(schema, settings, admin_client, ad
     assert_documented(schema, REPORTS, "post", response)
 
 
+@pytest.mark.parametrize("path", ["/api/v1/vehicles/", "/api/v1/users/", "/api/v1/deliveries/"])
 @pytest.mark.parametrize(
     "search", ["a b c d e f g", "x" * 101, "nul\x00character"], ids=["words", "long", "nul"]
 )
-def test_a_search_the_lists_refuse_is_a_documented_400(schema, admin_client, search):
-    response = admin_client.get("/api/v1/vehicles/", {"search": search})
+def test_a_search_the_lists_refuse_is_a_documented_400(schema, admin_client, search, path):
+    response = admin_client.get(path, {"search": search})
 
     assert response.status_code == 400
-    assert_documented(schema, "/api/v1/vehicles/", "get", response)
+    assert_documented(schema, path, "get", response)
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/v1/vehicles/", {"page_size": "x"}),
+        ("/api/v1/deliveries/", {"page_size": "0"}),
+        ("/api/v1/deliveries/", {"status": ""}),
+        ("/api/v1/users/", {"is_active": "maybe"}),
+    ],
+)
+def test_refused_page_sizes_and_filters_are_a_documented_400(schema, admin_client, path, params):
+    response = admin_client.get(path, params)
+
+    assert response.status_code == 400
+    assert_documented(schema, path, "get", response)
 
 
 @pytest.mark.parametrize(
