@@ -20,8 +20,11 @@ from deliveries.models import (
 from fleet.models import Vehicle
 from fleet.serializers import VehicleSerializer
 from logitrack.fields import (
+    MAX_ID,
+    BoolField,
     ChoiceField,
     IdField,
+    IntField,
     PlainDecimalField,
     StrictModelSerializer,
     TextField,
@@ -287,3 +290,66 @@ class StatsSerializer(serializers.Serializer):
         "null before the first delivery.",
     )
     generated_at = serializers.DateTimeField()
+
+
+# Bulk calls -----------------------------------------------------------------------
+
+MAX_BULK_ITEMS = 500
+TOO_MANY_ITEMS = f"Send at most {MAX_BULK_ITEMS} items in one call."
+
+
+class _BulkInputSerializer(serializers.Serializer):
+    atomic = BoolField(
+        default=False,
+        help_text="All or nothing: if any item is refused, none is written and the answer "
+        "is 400 with every item's result.",
+    )
+
+    def validate_items(self, value):
+        if len(value) > MAX_BULK_ITEMS:
+            raise serializers.ValidationError(TOO_MANY_ITEMS, code="too_many_items")
+        return value
+
+
+class DeliveryBulkCreateInputSerializer(_BulkInputSerializer):
+    items = serializers.ListField(
+        child=serializers.DictField(),
+        allow_empty=False,
+        help_text=f"At most {MAX_BULK_ITEMS}; each a body of `POST /api/v1/deliveries/`.",
+    )
+
+
+class DeliveryBulkAssignItemSerializer(_AssignmentFieldsMixin):
+    # An unknown delivery is 404, as for POST /deliveries/{id}/assign/.
+    delivery_id = IntField(min_value=1, max_value=MAX_ID)
+    vehicle_id = IdField(queryset=Vehicle.objects.all(), source="vehicle")
+
+
+class DeliveryBulkAssignInputSerializer(_BulkInputSerializer):
+    items = serializers.ListField(
+        child=serializers.DictField(),
+        allow_empty=False,
+        help_text=f"At most {MAX_BULK_ITEMS}; each `{{delivery_id, vehicle_id, driver_id}}`, "
+        "as the body of `POST /api/v1/deliveries/{id}/assign/`.",
+    )
+
+
+class ErrorEntrySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class BulkItemResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="The item's position in `items`, from 0.")
+    status = serializers.IntegerField(help_text="What the single call would answer.")
+    delivery = DeliverySerializer(required=False, help_text="When the item succeeded.")
+    errors = ErrorEntrySerializer(  # type: ignore[assignment]  # a field, not .errors
+        many=True, required=False, help_text="When it was refused: the single call's errors."
+    )
+
+
+class BulkResultSerializer(serializers.Serializer):
+    succeeded = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    results = BulkItemResultSerializer(many=True)

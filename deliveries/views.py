@@ -1,7 +1,12 @@
 from typing import cast
 
 from django.http import FileResponse, HttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from drf_standardized_errors.openapi_utils import get_form_fields_with_error_codes
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, mixins, status, viewsets
@@ -27,7 +32,11 @@ from deliveries.selectors import (
 from deliveries.serializers import (
     FILTER_VALUE_TYPE_CODE,
     UNKNOWN_FILTER_CODE,
+    BulkResultSerializer,
     DeliveryAssignInputSerializer,
+    DeliveryBulkAssignInputSerializer,
+    DeliveryBulkAssignItemSerializer,
+    DeliveryBulkCreateInputSerializer,
     DeliveryCancelInputSerializer,
     DeliveryEventSerializer,
     DeliveryFailInputSerializer,
@@ -38,13 +47,15 @@ from deliveries.serializers import (
     StatsSerializer,
     TrackingSerializer,
 )
+from logitrack.exception_handler import error_answer
 from logitrack.filters import FilterBackend
-from logitrack.openapi import CONFLICT_RESPONSE
+from logitrack.openapi import CONFLICT_RESPONSE, refused_with_results
 from logitrack.pagination import KeysetPagination
 from logitrack.permissions import IsStaff
 from logitrack.viewsets import ServiceModelViewSet
 from services import deliveries as delivery_services
 from services import reports as report_services
+from services.bulk import bulk_run
 from services.exceptions import (
     DriverNotADriver,
     VehicleInMaintenance,
@@ -67,6 +78,20 @@ ASSIGNMENT_ERRORS = (
     "`vehicle_over_capacity` or `driver_not_a_driver` when the assignment rules refuse; "
     "`409 invalid_transition` from a status that cannot be assigned."
 )
+
+
+BULK_DESCRIPTION = (
+    "Each item goes through the same rules as the single call and gets the answer the "
+    "single call would give (`status`, and the delivery or the `errors` with the same "
+    "codes). At most 500 items (`400 too_many_items`). With `atomic`, any refused item "
+    "answers 400 with every item's result, and nothing is written."
+)
+
+
+def _valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
 
 
 def _transition_doc(summary: str, request=None):
@@ -153,9 +178,7 @@ class DeliveryViewSet(ServiceModelViewSet):
         return delivery_rendered(instance.pk)
 
     def _validated(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
+        return _valid(serializer_class, self.request.data)
 
     @extend_schema(
         request=DeliveryAssignInputSerializer,
@@ -174,6 +197,65 @@ class DeliveryViewSet(ServiceModelViewSet):
             actor=request.user,
         )
         return Response(self.render(delivery))
+
+    @extend_schema(
+        request=DeliveryBulkCreateInputSerializer,
+        responses={200: BulkResultSerializer},
+        summary="Create up to 500 deliveries, one result each",
+        description=BULK_DESCRIPTION,
+    )
+    @refused_with_results
+    @action(detail=False, methods=["post"], url_path="bulk")
+    def bulk(self, request):
+        def create(item):
+            data = _valid(DeliveryInputSerializer, item)
+            delivery = delivery_services.delivery_create(actor=request.user, **data)
+            return status.HTTP_201_CREATED, render(delivery)
+
+        return self._bulk(DeliveryBulkCreateInputSerializer, create)
+
+    @extend_schema(
+        request=DeliveryBulkAssignInputSerializer,
+        responses={200: BulkResultSerializer},
+        summary="Assign up to 500 deliveries, one result each",
+        description=BULK_DESCRIPTION,
+    )
+    @refused_with_results
+    @action(detail=False, methods=["post"], url_path="bulk-assign")
+    def bulk_assign(self, request):
+        def assign(item):
+            data = _valid(DeliveryBulkAssignItemSerializer, item)
+            delivery = get_object_or_404(self.get_queryset(), pk=data["delivery_id"])
+            delivery = delivery_services.delivery_assign(
+                delivery=delivery,
+                vehicle=data["vehicle"],
+                driver=data.get("driver", delivery_services.UNSET),
+                actor=request.user,
+            )
+            return status.HTTP_200_OK, delivery_rendered(delivery.pk)
+
+        return self._bulk(DeliveryBulkAssignInputSerializer, assign)
+
+    def _bulk(self, serializer_class, run) -> Response:
+        data = self._validated(serializer_class)
+        results = bulk_run(
+            items=data["items"], atomic=data["atomic"], run=run, refusal=error_answer
+        )
+        failed = sum(not result.succeeded for result in results)
+        body = {
+            "succeeded": len(results) - failed,
+            "failed": failed,
+            "results": [
+                {
+                    "index": result.index,
+                    "status": result.status,
+                    ("delivery" if result.succeeded else "errors"): result.body,
+                }
+                for result in results
+            ],
+        }
+        refused = data["atomic"] and failed
+        return Response(body, status=status.HTTP_400_BAD_REQUEST if refused else status.HTTP_200_OK)
 
     @_transition_doc("Unassign: back to pending, vehicle and driver cleared")
     @action(detail=True, methods=["post"])

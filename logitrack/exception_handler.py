@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from drf_standardized_errors import formatter, handler
 from drf_standardized_errors.types import VALIDATION_ERROR
 from rest_framework import exceptions
@@ -97,3 +98,18 @@ class ExceptionFormatter(formatter.ExceptionFormatter):
         if extra and data["errors"]:
             data["errors"][0].update(extra)
         return data
+
+
+def error_answer(exc: Exception) -> tuple[int, list[dict]] | None:
+    """The status and error entries the API answers for ``exc`` (a refusal: a domain
+    error, a validation error, a 404, …), or ``None`` for anything else."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    converted = _as_drf(exc)
+    if not isinstance(converted, exceptions.APIException):
+        return None
+    context: Any = {"view": None, "args": (), "kwargs": {}, "request": None}
+    response = handler.exception_handler(converted, context)
+    if response is None:
+        return None
+    return response.status_code, response.data["errors"]

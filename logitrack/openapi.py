@@ -15,13 +15,19 @@ import django_filters
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import TextChoices
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, PolymorphicProxySerializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+)
 from drf_standardized_errors import openapi
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ValidationErrorEnum
 from inflection import camelize
 from rest_framework import serializers
 from rest_framework.filters import SearchFilter
 
+from idempotency.middleware import EXEMPT_PATH, HEADER
 from logitrack.filters import validate_search
 from logitrack.lockout import LOCKED_OUT_CODE, locked_out_message
 from services.exceptions import Conflict
@@ -188,7 +194,57 @@ SEARCH_ERROR_CODES: dict[Any, set[str]] = {
 }
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    HEADER,
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]*[!-~][ -~]*$"},
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "1–255 printable ASCII characters. A repeat with the same key, path and body within "
+        "24 hours gets the first answer again (header `Idempotent-Replayed: true`) and "
+        "changes nothing; the same key with another path or body is "
+        "`409 idempotency_key_reused`; a repeat while the first still runs is "
+        "`409 idempotency_key_in_progress`. Keys are per user or API key."
+    ),
+)
+
+
+def refused_with_results(handler):
+    """Marks an action whose 400 may also be its 200's body (a bulk call with ``atomic``:
+    every item's result, nothing written)."""
+    handler.refused_with_results = True
+    return handler
+
+
 class AutoSchema(openapi.AutoSchema):
+    def _is_idempotent(self) -> bool:
+        """Whether the operation takes an Idempotency-Key (idempotency.middleware)."""
+        return self.method == "POST" and not self.path.startswith(EXEMPT_PATH)
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if self._is_idempotent():
+            parameters.append(IDEMPOTENCY_KEY)
+        return parameters
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction=direction)
+        if direction != "response":
+            return responses
+        if self._is_idempotent() and "409" not in responses:
+            responses["409"] = self._get_response_for_code(CONFLICT_RESPONSE, "409")
+        handler = getattr(self.view, str(getattr(self.view, "action", "")), None)
+        if getattr(handler, "refused_with_results", False):
+            self._add_results_to_400(responses)
+        return responses
+
+    def _add_results_to_400(self, responses: dict) -> None:
+        """A bulk call's 400 is either a refused body or, with ``atomic``, the 200's
+        results (every item's, nothing written)."""
+        results = responses["200"]["content"]["application/json"]["schema"]
+        for content in responses["400"]["content"].values():
+            content["schema"] = {"oneOf": [content["schema"], results]}
+
     def _has_body(self) -> bool:
         return self.method in BODY_METHODS and self.get_request_serializer() is not None
 
@@ -212,6 +268,8 @@ class AutoSchema(openapi.AutoSchema):
         if self._searches():
             for field, codes in SEARCH_ERROR_CODES.items():
                 extra[field] = extra.get(field, set()) | codes
+        if self._is_idempotent():
+            extra[None] = extra.get(None, set()) | {"invalid_idempotency_key"}
         if self.method == "GET" and self._is_list_view():
             # A page size that is not a whole number from 1, and a filter named with no
             # value (logitrack.pagination, logitrack.filters.FilterBackend).

@@ -64,10 +64,12 @@ INSTALLED_APPS = [
     "users",
     "fleet",
     "deliveries",
+    "idempotency",
 ]
 
 MIDDLEWARE = [
     "logitrack.middleware.ApiMiddleware",
+    "idempotency.middleware.IdempotencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -189,7 +191,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "users.tasks.flush_expired_tokens",
         "schedule": crontab(hour=3, minute=30),
     },
+    "purge-idempotency-keys": {
+        "task": "idempotency.tasks.purge_expired_keys",
+        "schedule": crontab(minute=15),
+    },
 }
+
+# Hours a POST's answer is kept for repeats with the same Idempotency-Key.
+IDEMPOTENCY_HOURS = env_int("IDEMPOTENCY_HOURS", default=24)
 
 # Reports one user may have queued or being built at once (more: 429 too_many_reports).
 REPORTS_AT_ONCE = env_int("REPORTS_AT_ONCE", default=3)

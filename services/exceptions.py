@@ -151,6 +151,16 @@ class TooManyReports(DomainError):
     )
 
 
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+    message = "This Idempotency-Key was used for another request (another path or body)."
+
+
+class IdempotencyKeyInProgress(Conflict):
+    code = "idempotency_key_in_progress"
+    message = "A request with this Idempotency-Key is still running; repeat it once done."
+
+
 class ReportNotReady(Conflict):
     code = "report_not_ready"
     message = "The report is {status}; it can be downloaded once it is done."

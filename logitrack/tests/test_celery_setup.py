@@ -20,6 +20,7 @@ def test_every_scheduled_task_is_registered():
         "deliveries.tasks.sweep_notifications",
         "deliveries.tasks.send_late_deliveries_digest",
         "users.tasks.flush_expired_tokens",
+        "idempotency.tasks.purge_expired_keys",
     }
     assert scheduled <= set(app.tasks)
 
