@@ -39,3 +39,15 @@ class DeliveryFactory(factory.django.DjangoModelFactory[Delivery]):
             with_crew=True, status=DeliveryStatus.FAILED, failure_reason="Nobody home"
         )
         cancelled = factory.Trait(status=DeliveryStatus.CANCELLED)
+
+
+def delivery_body(**overrides) -> dict:
+    """A valid body of ``POST /api/v1/deliveries/`` (JSON values), with ``overrides``."""
+    return {
+        "origin_address": "Depot 1",
+        "destination_address": "Main Street 2",
+        "recipient_name": "Ann Smith",
+        "weight_kg": "5.00",
+        "scheduled_for": "2030-01-01T10:00:00Z",  # fixed: the same body twice is identical
+        **overrides,
+    }

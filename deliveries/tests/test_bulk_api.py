@@ -1,32 +1,19 @@
 """Bulk creation and assignment: one result per item, in order, each as the single call
 would answer; ``atomic`` writes all or nothing."""
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from deliveries.models import Delivery, DeliveryEvent, DeliveryStatus
 from deliveries.serializers import MAX_BULK_ITEMS
-from deliveries.tests.factories import DeliveryFactory
+from deliveries.tests.factories import DeliveryFactory, delivery_body
 from fleet.tests.factories import VehicleFactory
 
 pytestmark = pytest.mark.django_db
 
 BULK = "/api/v1/deliveries/bulk/"
 BULK_ASSIGN = "/api/v1/deliveries/bulk-assign/"
-
-
-def body(**overrides) -> dict:
-    return {
-        "origin_address": "Depot 1",
-        "destination_address": "Main Street 2",
-        "recipient_name": "Ann Smith",
-        "weight_kg": "5.00",
-        "scheduled_for": (timezone.now() + dt.timedelta(days=1)).isoformat(),
-        **overrides,
-    }
 
 
 def codes(result) -> list[str]:
@@ -37,12 +24,12 @@ def test_mixed_items_get_exactly_their_own_results(dispatcher_client, driver):
     available = VehicleFactory(capacity_kg=Decimal("50.00"))
     in_maintenance = VehicleFactory(in_maintenance=True)
     items = [
-        body(),
-        body(vehicle_id=in_maintenance.pk),
-        body(vehicle_id=available.pk, weight_kg="60.00"),
-        body(vehicle_id=10**9),
-        body(weight_kg="lots"),
-        body(vehicle_id=available.pk, driver_id=driver.pk, weight_kg="10.00"),
+        delivery_body(),
+        delivery_body(vehicle_id=in_maintenance.pk),
+        delivery_body(vehicle_id=available.pk, weight_kg="60.00"),
+        delivery_body(vehicle_id=10**9),
+        delivery_body(weight_kg="lots"),
+        delivery_body(vehicle_id=available.pk, driver_id=driver.pk, weight_kg="10.00"),
     ]
 
     response = dispatcher_client.post(BULK, {"items": items}, format="json")
@@ -71,7 +58,7 @@ def test_mixed_items_get_exactly_their_own_results(dispatcher_client, driver):
 
 def test_atomic_writes_nothing_when_one_item_is_refused(dispatcher_client):
     in_maintenance = VehicleFactory(in_maintenance=True)
-    items = [body(), body(vehicle_id=in_maintenance.pk), body()]
+    items = [delivery_body(), delivery_body(vehicle_id=in_maintenance.pk), delivery_body()]
 
     response = dispatcher_client.post(BULK, {"items": items, "atomic": True}, format="json")
 
@@ -85,7 +72,7 @@ def test_atomic_writes_nothing_when_one_item_is_refused(dispatcher_client):
 
 def test_atomic_writes_everything_when_all_succeed(dispatcher_client):
     response = dispatcher_client.post(
-        BULK, {"items": [body(), body()], "atomic": True}, format="json"
+        BULK, {"items": [delivery_body(), delivery_body()], "atomic": True}, format="json"
     )
 
     assert response.status_code == 200
@@ -94,7 +81,7 @@ def test_atomic_writes_everything_when_all_succeed(dispatcher_client):
 
 
 def test_more_than_the_limit_is_refused_whole(dispatcher_client):
-    items = [body()] * (MAX_BULK_ITEMS + 1)
+    items = [delivery_body()] * (MAX_BULK_ITEMS + 1)
 
     response = dispatcher_client.post(BULK, {"items": items}, format="json")
 
@@ -115,7 +102,7 @@ def test_a_malformed_bulk_body_is_refused_whole(dispatcher_client, payload, code
 
 
 def test_drivers_may_not_call_bulk_endpoints(driver_client):
-    assert driver_client.post(BULK, {"items": [body()]}, format="json").status_code == 403
+    assert driver_client.post(BULK, {"items": [delivery_body()]}, format="json").status_code == 403
     assert driver_client.post(BULK_ASSIGN, {"items": []}, format="json").status_code == 403
 
 

@@ -11,22 +11,12 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from deliveries.models import Delivery
+from deliveries.tests.factories import delivery_body
 from idempotency.models import IdempotentRequest
 from services.idempotency import idempotency_purge
 from users.tests.factories import UserFactory
 
 DELIVERIES = "/api/v1/deliveries/"
-
-
-def body(**overrides) -> dict:
-    return {
-        "origin_address": "Depot 1",
-        "destination_address": "Main Street 2",
-        "recipient_name": "Ann Smith",
-        "weight_kg": "5.00",
-        "scheduled_for": "2030-01-01T10:00:00Z",
-        **overrides,
-    }
 
 
 def signed_in(user) -> APIClient:
@@ -43,8 +33,8 @@ def post(client, key, data, path=DELIVERIES):
 def test_a_repeat_replays_the_first_answer_and_changes_nothing(dispatcher):
     client = signed_in(dispatcher)
 
-    first = post(client, "order-1001", body())
-    again = post(client, "order-1001", body())
+    first = post(client, "order-1001", delivery_body())
+    again = post(client, "order-1001", delivery_body())
 
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json()
@@ -56,9 +46,9 @@ def test_a_repeat_replays_the_first_answer_and_changes_nothing(dispatcher):
 @pytest.mark.django_db
 def test_the_same_key_with_another_body_is_a_conflict(dispatcher):
     client = signed_in(dispatcher)
-    post(client, "order-1002", body())
+    post(client, "order-1002", delivery_body())
 
-    response = post(client, "order-1002", body(recipient_name="Someone Else"))
+    response = post(client, "order-1002", delivery_body(recipient_name="Someone Else"))
 
     assert response.status_code == 409
     assert response.json()["errors"][0]["code"] == "idempotency_key_reused"
@@ -69,8 +59,8 @@ def test_the_same_key_with_another_body_is_a_conflict(dispatcher):
 def test_a_refusal_is_replayed_too(dispatcher):
     client = signed_in(dispatcher)
 
-    first = post(client, "order-1003", body(weight_kg="lots"))
-    again = post(client, "order-1003", body(weight_kg="lots"))
+    first = post(client, "order-1003", delivery_body(weight_kg="lots"))
+    again = post(client, "order-1003", delivery_body(weight_kg="lots"))
 
     assert first.status_code == again.status_code == 400
     assert again.json() == first.json()
@@ -81,8 +71,8 @@ def test_a_refusal_is_replayed_too(dispatcher):
 def test_keys_belong_to_their_user(dispatcher):
     other = UserFactory(dispatcher=True, username="other-dispatcher")
 
-    mine = post(signed_in(dispatcher), "shared-key", body())
-    theirs = post(signed_in(other), "shared-key", body())
+    mine = post(signed_in(dispatcher), "shared-key", delivery_body())
+    theirs = post(signed_in(other), "shared-key", delivery_body())
 
     assert mine.status_code == theirs.status_code == 201
     assert "Idempotent-Replayed" not in theirs
@@ -92,8 +82,8 @@ def test_keys_belong_to_their_user(dispatcher):
 @pytest.mark.django_db
 def test_without_a_key_every_post_runs(dispatcher):
     client = signed_in(dispatcher)
-    client.post(DELIVERIES, body(), format="json")
-    client.post(DELIVERIES, body(), format="json")
+    client.post(DELIVERIES, delivery_body(), format="json")
+    client.post(DELIVERIES, delivery_body(), format="json")
 
     assert Delivery.objects.count() == 2
     assert not IdempotentRequest.objects.exists()
@@ -102,7 +92,7 @@ def test_without_a_key_every_post_runs(dispatcher):
 @pytest.mark.django_db
 @pytest.mark.parametrize("key", ["", " ", "x" * 256, "naïve", "tab\there"])
 def test_a_malformed_key_is_refused(dispatcher, key):
-    response = post(signed_in(dispatcher), key, body())
+    response = post(signed_in(dispatcher), key, delivery_body())
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "invalid_idempotency_key"
@@ -113,7 +103,7 @@ def test_a_malformed_key_is_refused(dispatcher, key):
 def test_sign_in_is_not_idempotent_and_anonymous_posts_are_refused_as_usual(dispatcher):
     anonymous = APIClient()
 
-    response = post(anonymous, "k", body())
+    response = post(anonymous, "k", delivery_body())
 
     assert response.status_code == 401
     assert not IdempotentRequest.objects.exists()
@@ -122,11 +112,11 @@ def test_sign_in_is_not_idempotent_and_anonymous_posts_are_refused_as_usual(disp
 @pytest.mark.django_db
 def test_expired_keys_are_purged_and_may_be_used_again(dispatcher):
     client = signed_in(dispatcher)
-    post(client, "order-1004", body())
+    post(client, "order-1004", delivery_body())
     IdempotentRequest.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
 
     assert idempotency_purge() == 1
-    assert post(client, "order-1004", body(recipient_name="New")).status_code == 201
+    assert post(client, "order-1004", delivery_body(recipient_name="New")).status_code == 201
     assert Delivery.objects.count() == 2
 
 
@@ -159,7 +149,7 @@ def test_twin_requests_racing_create_one_delivery(dispatcher):
         def send(key=key, barrier=barrier):
             barrier.wait(timeout=10)
             try:
-                return post(signed_in(dispatcher), key, body(notes=key))
+                return post(signed_in(dispatcher), key, delivery_body(notes=key))
             finally:
                 connection.close()
 

@@ -6,7 +6,6 @@ One row per case: who asks, the request, the status and the error code expected.
 """
 
 import base64
-import datetime as dt
 import json
 import time
 from dataclasses import dataclass, field
@@ -15,11 +14,10 @@ from typing import Any
 import jwt
 import pytest
 from django.conf import settings
-from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
-from deliveries.tests.factories import DeliveryFactory
+from deliveries.tests.factories import DeliveryFactory, delivery_body
 from fleet.tests.factories import VehicleFactory
 from logitrack.filters import SEARCH_MAX_CHARACTERS, SEARCH_MAX_WORDS
 from users.tests.factories import UserFactory
@@ -68,17 +66,6 @@ def _token_with(**claims) -> str:
     """A token signed with the real key whose claims say what the test wants."""
     payload = {"token_type": "access", "jti": "x", "user_id": "1", **claims}
     return jwt.encode(payload, settings.SIMPLE_JWT["SIGNING_KEY"], algorithm="HS256")
-
-
-def _delivery_body(**overrides) -> dict:
-    return {
-        "origin_address": "Depot 1",
-        "destination_address": "Main Street 2",
-        "recipient_name": "Ann Smith",
-        "weight_kg": "5.00",
-        "scheduled_for": (timezone.now() + dt.timedelta(days=1)).isoformat(),
-        **overrides,
-    }
 
 
 def _vehicle_body(**overrides) -> dict:
@@ -146,7 +133,7 @@ CASES = [
     (
         "body over the limit, signed in",
         "staff",
-        _raw("post", DELIVERIES, json.dumps(_delivery_body(notes="n" * 3_000_000))),
+        _raw("post", DELIVERIES, json.dumps(delivery_body(notes="n" * 3_000_000))),
         413,
         {"request_too_large"},
     ),
@@ -248,7 +235,7 @@ CASES = [
         (
             f"weight {weight!r}",
             "staff",
-            _post(DELIVERIES, _delivery_body(weight_kg=weight)),
+            _post(DELIVERIES, delivery_body(weight_kg=weight)),
             400,
             {"invalid"},
         )
@@ -265,14 +252,14 @@ CASES = [
     (
         "2 MB of notes",
         "staff",
-        _post(DELIVERIES, _delivery_body(notes="n" * 2_000_001)),
+        _post(DELIVERIES, delivery_body(notes="n" * 2_000_001)),
         400,
         {"max_length"},
     ),
     (
         "notes one over",
         "staff",
-        _post(DELIVERIES, _delivery_body(notes="n" * 2001)),
+        _post(DELIVERIES, delivery_body(notes="n" * 2001)),
         400,
         {"max_length"},
     ),
@@ -286,7 +273,7 @@ CASES = [
     (
         "nul in a name",
         "staff",
-        _post(DELIVERIES, _delivery_body(recipient_name="A\x00B")),
+        _post(DELIVERIES, delivery_body(recipient_name="A\x00B")),
         400,
         {"null_characters_not_allowed"},
     ),
@@ -346,7 +333,7 @@ CASES = [
         (
             f"scheduled for {when}",
             "staff",
-            _post(DELIVERIES, _delivery_body(scheduled_for=when)),
+            _post(DELIVERIES, delivery_body(scheduled_for=when)),
             400,
             {"invalid"},
         )
@@ -387,7 +374,7 @@ CASES = [
     (
         "weight as a JSON number",
         "staff",
-        _post(DELIVERIES, _delivery_body(weight_kg=5)),
+        _post(DELIVERIES, delivery_body(weight_kg=5)),
         400,
         {"invalid"},
     ),
