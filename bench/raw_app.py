@@ -20,6 +20,7 @@ autocommit and in UTC. The database comes from ``RAW_DATABASE_URL``, else
 
 import os
 from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import orjson
@@ -167,7 +168,7 @@ class RawDeliveryList:
             raise ValueError(f"count must be {COUNT_EXACT!r} or {COUNT_ESTIMATE!r}, not {count!r}")
         self.connect = connect
         self.count_mode = count
-        self._connection = None
+        self._connection: Any = None
 
     def cursor(self):
         if self._connection is None or self._connection.closed:
@@ -184,8 +185,8 @@ class RawDeliveryList:
             self._connection = None
 
     def page(self, url: str, query: dict[str, list[str]]) -> dict:
-        size = page_size((query.get("page_size") or [None])[-1])
-        number = page_number((query.get("page") or [None])[-1])
+        size = page_size(next(reversed(query.get("page_size") or []), None))
+        number = page_number(next(reversed(query.get("page") or []), None))
         statuses = query.get("status") or []
         if any(status not in STATUSES for status in statuses):
             raise BadStatusError
@@ -217,6 +218,7 @@ class RawDeliveryList:
     def __call__(self, environ: dict, start_response):
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
+        body: dict[str, Any]
         if path == LIVE_PATH:
             status, body = "200 OK", {"status": "ok"}
         elif path != LIST_PATH:

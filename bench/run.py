@@ -17,7 +17,10 @@ in ``BENCH_ROUNDS`` (3) rounds of ``BENCH_DURATION`` (5) seconds per scenario af
   ("warm"): the list's first page, ``?status=in_transit`` and the page reached by
   following ``next`` 999 times; on the warm one a delivery's detail, the vehicles, the
   stats and, at the largest size, ``POST …/assign/`` (and ``unassign/``, to leave the
-  data as it was) while 4 connections read;
+  data as it was) back to back while 4 connections read;
+- at the largest size, a steady write stream (``WRITES_PER_S`` assign and unassign
+  requests per second) while the first page is read as in the rounds, on the cold and
+  the warm server: what the page cache is worth while writes flow;
 - SQL queries per request, in-process (``bench/probe.py``);
 - the RSS of each Gunicorn worker after 10,000 list requests and, on 1M deliveries, the
   peak RSS of building a 100,000-row CSV report.
@@ -68,6 +71,7 @@ from bench.summary import (  # noqa: E402
     RAW,
     RAW_EXACT,
     READS_DURING_ASSIGN,
+    READS_DURING_WRITES,
     STATS,
     STATUS,
     VEHICLES,
@@ -87,6 +91,7 @@ DEEP_PAGES = 1_000
 WORKERS = 2
 DISPATCHER = ("dispatcher", "logitrack-dispatcher")  # the demo data's dispatcher
 ASSIGN_READERS = 4
+WRITES_PER_S = summary.WRITES_PER_S
 MEMORY_REQUESTS = 10_000
 REPORT_ROWS = 100_000
 MEMORY_RUN_LIMIT_S = 900
@@ -206,16 +211,21 @@ def load_config(env) -> dict:
 # Tools and machine ------------------------------------------------------------------
 
 
+def _quietly(argv: list[str]) -> int:
+    return subprocess.run(  # noqa: S603 - fixed programs
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, check=False
+    ).returncode
+
+
 def ensure_wrk() -> str:
     found = shutil.which("wrk")
     if found:
         return found
     log("wrk is not installed; installing it (apt-get install -y wrk) …")
     install = ["apt-get", "install", "-y", "-q", "wrk"]
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT}
-    if subprocess.run(install, check=False, **quiet).returncode != 0:  # noqa: S603
-        subprocess.run(["apt-get", "update", "-q"], check=False, **quiet)  # noqa: S607
-        subprocess.run(install, check=False, **quiet)  # noqa: S603
+    if _quietly(install) != 0:
+        _quietly(["apt-get", "update", "-q"])
+        _quietly(install)
     found = shutil.which("wrk")
     if not found:
         raise BenchError("wrk is needed and could not be installed: apt-get install wrk")
@@ -349,7 +359,7 @@ def prepare_database(config: dict, size: str) -> tuple[str, dict]:
 
     url = bench_database_url(config["database_url"], size)
     name = database_name(url)
-    info = {"database": name}
+    info: dict[str, object] = {"database": name}
     connection = psycopg2.connect(admin_database_url(config["database_url"]))
     connection.autocommit = True
     with connection.cursor() as cursor:
@@ -472,7 +482,8 @@ class Server:
         # heartbeat files in memory, timeouts), changed only by the environment.
         argv = [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py"]
         argv += ["--bind", f"127.0.0.1:{self.port}", app]
-        self.argv, self.env, self.process = argv, env, None
+        self.argv, self.env = argv, env
+        self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> "Server":
         self._log = self.log_path.open("w")
@@ -666,6 +677,7 @@ def _wrk_until_stopped(argv: list[str], env: dict, threads: int) -> str:
     limit.start()
     lines = []
     stopped = 0
+    assert process.stdout is not None  # noqa: S101 - stdout=PIPE
     try:
         for line in process.stdout:
             lines.append(line)
@@ -686,7 +698,7 @@ def measure(
     machine is quiet; taken again (``BENCH_RETRIES`` times at most) while other work took
     more than ``BENCH_MAX_FOREIGN_CPU`` CPUs meanwhile, keeping the least disturbed."""
     url = server.base + path
-    result = None
+    result: dict = {}
     for attempt in range(1, config["retries"] + 2):
         if config["warmup"]:
             wrk(config, url, token=token, duration=config["warmup"])
@@ -697,7 +709,7 @@ def measure(
             attempt_result = wrk(config, url, token=token, duration=config["duration"])
         attempt_result["foreign_cpu"] = round(watch.foreign, 2)
         attempt_result["attempts"] = attempt
-        if result is None or attempt_result["foreign_cpu"] < result["foreign_cpu"]:
+        if not result or attempt_result["foreign_cpu"] < result["foreign_cpu"]:
             result = attempt_result
         # Measuring again helps when other work came and went, not when it stays.
         if watch.foreign <= config["max_foreign_cpu"] or not quiet:
@@ -743,20 +755,25 @@ def assign_candidates(server: Server, token: str) -> tuple[list[int], list[int],
 
 
 class AssignClient(threading.Thread):
-    """Assigns pending deliveries and unassigns them again, one request at a time, on a
-    keep-alive connection (reopened whenever the server closes it), until ``deadline``."""
+    """Assigns pending deliveries and unassigns them again on a keep-alive connection
+    (reopened whenever the server closes it) until ``deadline``: back to back, or one
+    request every ``interval`` seconds (a steady write stream)."""
 
-    def __init__(self, server, token, deliveries, vehicles, driver, deadline):
+    def __init__(self, server, token, candidates, deadline, *, interval: float = 0.0):
         super().__init__(daemon=True)
         self.port, self.token = server.port, token
-        self.deliveries, self.vehicles, self.driver = deliveries, vehicles, driver
-        self.deadline = deadline
+        self.deliveries, self.vehicles, self.driver = candidates
+        self.deadline, self.interval = deadline, interval
+        self.next_at = time.monotonic()
         self.assign_ms: list[float] = []
         self.unassign_ms: list[float] = []
         self.statuses: dict[str, int] = {}
         self.failed: Exception | None = None
 
     def post(self, connection, path: str, body: dict | None) -> tuple[int, float]:
+        if self.interval:
+            self.next_at += self.interval
+            time.sleep(max(0.0, self.next_at - time.monotonic()))
         payload = json.dumps(body or {}).encode()
         headers = {
             "Authorization": f"Bearer {self.token}",
@@ -777,11 +794,10 @@ class AssignClient(threading.Thread):
         try:
             while time.monotonic() < self.deadline:
                 delivery = self.deliveries[turn % len(self.deliveries)]
-                vehicle = self.vehicles[turn % len(self.vehicles)]
-                turn += 1
-                body = {"vehicle_id": vehicle}
+                body = {"vehicle_id": self.vehicles[turn % len(self.vehicles)]}
                 if self.driver:
                     body["driver_id"] = self.driver
+                turn += 1
                 status, elapsed = self.post(connection, f"{LIST_PATH}{delivery}/assign/", body)
                 self.assign_ms.append(elapsed)
                 if status == 200:
@@ -796,65 +812,108 @@ class AssignClient(threading.Thread):
         finally:
             connection.close()
 
+    def timings(self) -> dict:
+        return {
+            "assigns": len(self.assign_ms),
+            "unassigns": len(self.unassign_ms),
+            "statuses": self.statuses,
+            "assign_ms": {
+                "p50": summary.percentile(self.assign_ms, 0.5),
+                "p99": summary.percentile(self.assign_ms, 0.99),
+                "max": max(self.assign_ms, default=None),
+            },
+            "unassign_ms": {
+                "p50": summary.percentile(self.unassign_ms, 0.5),
+                "p99": summary.percentile(self.unassign_ms, 0.99),
+            },
+        }
 
-def measure_assign(config: dict, rows: list, *, size: str, server: Server) -> dict:
-    token = sign_in(server)
-    deliveries, vehicles, driver = assign_candidates(server, token)
-    # As long as all the rounds of a read scenario together, for enough assigns to a p99.
+
+def reads_while_writing(
+    config: dict, server: Server, token: str, candidates: tuple, *, connections: int, interval=0.0
+) -> tuple[dict, dict]:
+    """wrk on the list's first page with ``connections`` while an :class:`AssignClient`
+    writes, both for as long as all the rounds of a read scenario together: the readers'
+    figures and the writer's timings."""
     duration = max(10, config["duration"] * config["rounds"])
     wait_until_quiet(config)
     with cpu.CpuWatch(lambda: own_pids(config)) as watch:
         deadline = time.monotonic() + duration
-        client = AssignClient(server, token, deliveries, vehicles, driver, deadline)
+        client = AssignClient(server, token, candidates, deadline, interval=interval)
         client.start()
         readers = wrk(
             config,
             server.base + FIRST_PATH,
             token=token,
             duration=duration,
-            connections=ASSIGN_READERS,
-            threads=min(config["threads"], ASSIGN_READERS),
+            connections=connections,
+            threads=min(config["threads"], connections),
         )
         client.join(timeout=duration + 60)
-    readers["foreign_cpu"] = round(watch.foreign, 2)
-    readers["disturbed"] = watch.foreign > config["max_foreign_cpu"]
     if client.failed:
         raise BenchError(f"The assign client failed: {client.failed}")
-    rows.append(
-        {
-            "app": LOGITRACK,
-            "scenario": READS_DURING_ASSIGN,
-            "variant": WARM,
-            "size": size,
-            "path": FIRST_PATH,
-            "page_size": PAGE_SIZE,
-            **readers,
-        }
-    )
-    assign_ok = client.statuses.get("200", 0) - len(client.unassign_ms)
-    result = {
-        "assigns": len(client.assign_ms),
-        "assigned_ok": assign_ok,
-        "statuses": client.statuses,
-        "assign_ms": {
-            "p50": summary.percentile(client.assign_ms, 0.5),
-            "p99": summary.percentile(client.assign_ms, 0.99),
-            "max": max(client.assign_ms, default=None),
-        },
-        "unassign_ms": {
-            "p50": summary.percentile(client.unassign_ms, 0.5),
-            "p99": summary.percentile(client.unassign_ms, 0.99),
-        },
-        "readers": {"connections": ASSIGN_READERS, "rps": readers["rps"], "ok": readers["ok"]},
-        "foreign_cpu": readers["foreign_cpu"],
+    readers["foreign_cpu"] = round(watch.foreign, 2)
+    readers["disturbed"] = watch.foreign > config["max_foreign_cpu"]
+    writes = client.timings()
+    writes["writes_per_s"] = round((writes["assigns"] + writes["unassigns"]) / duration, 1)
+    return readers, writes
+
+
+def list_row(scenario: str, variant: str, size: str, result: dict, path: str = FIRST_PATH):
+    return {
+        "app": LOGITRACK,
+        "scenario": scenario,
+        "variant": variant,
+        "size": size,
+        "path": path,
+        "page_size": PAGE_SIZE,
+        **result,
     }
-    bad = {code: n for code, n in client.statuses.items() if code != "200"}
+
+
+def measure_assign(config: dict, rows: list, *, size: str, server: Server) -> dict:
+    """``POST …/assign/`` back to back while 4 connections read the first page."""
+    token = sign_in(server)
+    candidates = assign_candidates(server, token)
+    readers, result = reads_while_writing(
+        config, server, token, candidates, connections=ASSIGN_READERS
+    )
+    rows.append(list_row(READS_DURING_ASSIGN, WARM, size, readers))
+    result["readers"] = {"connections": ASSIGN_READERS, "rps": readers["rps"], "ok": readers["ok"]}
+    result["foreign_cpu"] = readers["foreign_cpu"]
+    bad = {code: n for code, n in result["statuses"].items() if code != "200"}
     log(
         f"    POST assign/ while {ASSIGN_READERS} connections read: {result['assigns']} assigns, "
         f"p50 {result['assign_ms']['p50']:.2f} ms, p99 {result['assign_ms']['p99']:.2f} ms"
         + (f"; non-200 answers: {bad}" if bad else "")
         + f"; readers {readers['rps']:.1f} req/s"
     )
+    return result
+
+
+def measure_write_stream(config: dict, rows: list, *, size: str, servers: dict) -> dict:
+    """The list's first page read as in the quiet rounds (same connections) while
+    assign and unassign requests arrive at ``WRITES_PER_S``, on the server with the page
+    cache off and on: what the page cache is worth while writes flow."""
+    token = sign_in(servers[WARM])
+    candidates = assign_candidates(servers[WARM], token)
+    result = {}
+    for variant in (COLD, WARM):
+        readers, writes = reads_while_writing(
+            config,
+            servers[variant],
+            token,
+            candidates,
+            connections=config["connections"],
+            interval=1 / WRITES_PER_S,
+        )
+        rows.append(list_row(READS_DURING_WRITES, variant, size, readers))
+        result[variant] = {"readers_rps": readers["rps"], **writes}
+        log(
+            f"    {variant}: first page while {writes['writes_per_s']} writes/s flow: "
+            f"{readers['rps']:.1f} req/s, p99 {readers['latency_ms']['p99']:.2f} ms; "
+            f"writes p99 {writes['assign_ms']['p99']:.2f} ms"
+        )
     return result
 
 
@@ -901,9 +960,155 @@ def raw_server(config: dict, url: str, count: str) -> Server:
     return Server(f"raw-{count}", "bench.raw_app:application", env, log_dir=config["log_dir"])
 
 
+def walk_deep_pages(results: dict, size: str, servers: dict) -> dict[str, str]:
+    """Follows ``next`` ``DEEP_PAGES - 1`` times on the cold and the warm server; the path
+    reached on each."""
+    deep_paths = {}
+    for variant in (COLD, WARM):
+        server = servers[variant]
+        walk = walk_next_links(server, sign_in(server), DEEP_PAGES)
+        results["walks"].setdefault(size, {})[variant] = walk
+        deep_paths[variant] = walk["path"]
+        log(
+            f"  {variant}: followed next to page {walk['depth']}: {walk['mean_ms']:.1f} ms "
+            f"per request on average (first 10 {walk['first_10_mean_ms']:.1f} ms, last 10 "
+            f"{walk['last_10_mean_ms']:.1f} ms), {walk['total_s']:.1f} s in all"
+        )
+    return deep_paths
+
+
+def round_plan(servers: dict, deep_paths: dict[str, str]) -> list[tuple]:
+    """(app, scenario, variant, server key, path) of every measurement of a round."""
+    token = sign_in(servers[WARM])
+    _, page = http_json("GET", servers[WARM].base + FIRST_PATH, token=token)
+    detail_path = f"{LIST_PATH}{page['results'][0]['id']}/"
+    plan = []
+    for scenario, path in ((FIRST, FIRST_PATH), (STATUS, STATUS_PATH)):
+        plan += [
+            (RAW, scenario, "", RAW, path),
+            (RAW_EXACT, scenario, "", RAW_EXACT, path),
+            (LOGITRACK, scenario, COLD, COLD, path),
+            (LOGITRACK, scenario, WARM, WARM, path),
+        ]
+    return [
+        *plan,
+        (LOGITRACK, DEEP, COLD, COLD, deep_paths[COLD]),
+        (LOGITRACK, DEEP, WARM, WARM, deep_paths[WARM]),
+        (LOGITRACK, DETAIL, "", WARM, detail_path),
+        (LOGITRACK, VEHICLES, "", WARM, "/api/v1/vehicles/"),
+        (LOGITRACK, STATS, "", WARM, "/api/v1/stats/"),
+    ]
+
+
+def run_rounds(config: dict, rows: list, size: str, servers: dict, plan: list[tuple]) -> None:
+    """Each round measures every scenario once, in the plan's order, so that a slow
+    spell of the machine weighs on all of them alike; the median round counts."""
+    measured: list[list[dict]] = [[] for _ in plan]
+    for number in range(1, config["rounds"] + 1):
+        log(f"  round {number} of {config['rounds']}")
+        token = sign_in(servers[WARM])  # any LogiTrack server's token is good on both
+        for index, (app, scenario, variant, server_key, path) in enumerate(plan):
+            result = measure(
+                config,
+                server=servers[server_key],
+                path=path,
+                token=token if app == LOGITRACK else None,
+                cold=variant == COLD,
+            )
+            measured[index].append(result)
+            label = summary.scenario_label(
+                {"app": app, "scenario": scenario, "variant": variant, **result}
+            )
+            log(
+                f"    {label:<58} {result['rps']:>8.1f} req/s"
+                f"  p50 {result['latency_ms']['p50']:>7.2f} ms"
+                f"  p99 {result['latency_ms']['p99']:>7.2f} ms"
+                f"  other CPU {result['foreign_cpu']:.2f}"
+                + ("" if result["ok"] else f"  FAILED: {result['errors']}")
+            )
+    for (app, scenario, variant, _, path), results_of in zip(plan, measured, strict=True):
+        rows.append(
+            {
+                "app": app,
+                "scenario": scenario,
+                "variant": variant,
+                "size": size,
+                "path": path,
+                "page_size": PAGE_SIZE if scenario in summary.LIST_SCENARIOS else None,
+                **median_run(results_of),
+                "ok": all(result["ok"] for result in results_of),
+                "rounds_rps": [round(result["rps"], 1) for result in results_of],
+            }
+        )
+
+
+def measure_memory(config: dict, url: str, deep_path: str) -> dict:
+    """Worker RSS after ``memory_requests`` list requests over 9 lists, cache off."""
+    log(f"  memory: {config['memory_requests']:,} list requests on fresh workers (list cache off)")
+    flush_redis(config)
+    paths = [
+        FIRST_PATH,
+        STATUS_PATH,
+        deep_path,
+        *(f"{LIST_PATH}?page_size={n}" for n in (10, 25, 100)),
+        *(f"{LIST_PATH}?status={s}&page_size=100" for s in ("pending", "delivered", "assigned")),
+    ]
+    with running(logitrack_server(config, url, "logitrack-memory", list_cache=False)) as server:
+        token = sign_in(server)
+        before = {pid: rss_mb(pid) for pid in server.workers()}
+        load = wrk(
+            config,
+            server.base + FIRST_PATH,
+            token=token,
+            duration=3600,
+            paths=paths,
+            stop_after=-(-config["memory_requests"] // config["threads"]),
+        )
+        after = {pid: rss_mb(pid) for pid in server.workers()}
+    workers = [
+        {"pid": pid, "rss_before_mb": before.get(pid, {}).get("rss_mb"), **after[pid]}
+        for pid in after
+    ]
+    log(
+        f"    after {load['requests']:,} requests: worker RSS "
+        + ", ".join(f"{w['rss_mb']} MB (was {w['rss_before_mb']})" for w in workers)
+        + ("" if load["ok"] else f"  FAILED: {load['errors']}")
+    )
+    return {
+        "requests": load["requests"],
+        "ok": load["ok"],
+        "rps": load["rps"],
+        "paths": paths,
+        "workers": workers,
+        "max_rss_mb": max((w["rss_mb"] for w in workers if w["rss_mb"]), default=None),
+    }
+
+
+def measure_in_process(config: dict, results: dict, size: str, url: str, deep_path: str) -> None:
+    """SQL queries per request and, from ``REPORT_ROWS`` deliveries on, a CSV report's
+    peak memory, each in a process of its own."""
+    log("  SQL queries per request (in-process, APIClient with a Bearer token)")
+    queries = probe(config, url, "queries", "--deep", deep_path)
+    results["queries"][size] = queries
+    for entry in queries["requests"]:
+        log(
+            f"    {entry['scenario']:<12} page_size {str(entry['page_size'] or '–'):>4}: "
+            f"cold {entry['cold']}, warm {entry['warm']}"
+        )
+    if summary.parse_size(size) < REPORT_ROWS:
+        return
+    log(f"  CSV report of {REPORT_ROWS:,} rows, built in a process of its own")
+    report = probe(config, url, "report", "--rows", str(REPORT_ROWS))
+    results["memory"]["report"][size] = report
+    log(
+        f"    {report['status']}: {report['rows']:,} rows in {report['seconds']} s, "
+        f"peak RSS {report['peak_rss_mb']} MB (before building {report['baseline_rss_mb']} MB)"
+    )
+
+
 def bench_size(config: dict, results: dict, size: str, url: str) -> None:
     rows = results["runs"]
-    is_largest = size == config["sizes"][-1] and summary.parse_size(size) >= 1_000_000
+    is_largest = size == config["sizes"][-1]
     servers = {
         RAW: raw_server(config, url, "estimate"),
         RAW_EXACT: raw_server(config, url, "exact"),
@@ -918,142 +1123,80 @@ def bench_size(config: dict, results: dict, size: str, url: str) -> None:
             "  servers: the raw app with an estimated count and with COUNT(*); LogiTrack with "
             "the list cache off (cold) and on (warm); Gunicorn, 2 sync workers each"
         )
-        deep_paths = {}
-        for variant in (COLD, WARM):
-            server = servers[variant]
-            walk = walk_next_links(server, sign_in(server), DEEP_PAGES)
-            results["walks"].setdefault(size, {})[variant] = walk
-            deep_paths[variant] = walk["path"]
-            log(
-                f"  {variant}: followed next to page {walk['depth']}: {walk['mean_ms']:.1f} ms "
-                f"per request on average (first 10 {walk['first_10_mean_ms']:.1f} ms, last 10 "
-                f"{walk['last_10_mean_ms']:.1f} ms), {walk['total_s']:.1f} s in all"
-            )
-        token = sign_in(servers[WARM])
-        status, page = http_json("GET", servers[WARM].base + FIRST_PATH, token=token)
-        detail_path = f"{LIST_PATH}{page['results'][0]['id']}/"
-
-        # Each round measures every scenario once, in this order, so that a slow spell of
-        # the machine weighs on all of them alike; the median round counts.
-        plan = []
-        for scenario, path in ((FIRST, FIRST_PATH), (STATUS, STATUS_PATH)):
-            plan += [
-                (RAW, scenario, "", RAW, path),
-                (RAW_EXACT, scenario, "", RAW_EXACT, path),
-                (LOGITRACK, scenario, COLD, COLD, path),
-                (LOGITRACK, scenario, WARM, WARM, path),
-            ]
-        plan += [
-            (LOGITRACK, DEEP, COLD, COLD, deep_paths[COLD]),
-            (LOGITRACK, DEEP, WARM, WARM, deep_paths[WARM]),
-            (LOGITRACK, DETAIL, "", WARM, detail_path),
-            (LOGITRACK, VEHICLES, "", WARM, "/api/v1/vehicles/"),
-            (LOGITRACK, STATS, "", WARM, "/api/v1/stats/"),
-        ]
-        measured: list[list[dict]] = [[] for _ in plan]
-        for number in range(1, config["rounds"] + 1):
-            log(f"  round {number} of {config['rounds']}")
-            token = sign_in(servers[WARM])  # any LogiTrack server's token is good on both
-            for index, (app, scenario, variant, server_key, path) in enumerate(plan):
-                result = measure(
-                    config,
-                    server=servers[server_key],
-                    path=path,
-                    token=token if app == LOGITRACK else None,
-                    cold=variant == COLD,
-                )
-                measured[index].append(result)
-                label = summary.scenario_label(
-                    {"app": app, "scenario": scenario, "variant": variant, **result}
-                )
-                log(
-                    f"    {label:<58} {result['rps']:>8.1f} req/s"
-                    f"  p50 {result['latency_ms']['p50']:>7.2f} ms"
-                    f"  p99 {result['latency_ms']['p99']:>7.2f} ms"
-                    f"  other CPU {result['foreign_cpu']:.2f}"
-                    + ("" if result["ok"] else f"  FAILED: {result['errors']}")
-                )
-        for (app, scenario, variant, _, path), results_of in zip(plan, measured, strict=True):
-            rows.append(
-                {
-                    "app": app,
-                    "scenario": scenario,
-                    "variant": variant,
-                    "size": size,
-                    "path": path,
-                    "page_size": PAGE_SIZE if scenario in summary.LIST_SCENARIOS else None,
-                    **median_run(results_of),
-                    "ok": all(result["ok"] for result in results_of),
-                    "rounds_rps": [round(result["rps"], 1) for result in results_of],
-                }
-            )
+        deep_paths = walk_deep_pages(results, size, servers)
+        run_rounds(config, rows, size, servers, round_plan(servers, deep_paths))
         if is_largest:
             results["assign"][size] = measure_assign(config, rows, size=size, server=servers[WARM])
-
-    log(f"  memory: {config['memory_requests']:,} list requests on fresh workers (list cache off)")
-    flush_redis(config)
-    with running(logitrack_server(config, url, "logitrack-memory", list_cache=False)) as server:
-        token = sign_in(server)
-        before = {pid: rss_mb(pid) for pid in server.workers()}
-        paths = (
-            [FIRST_PATH, STATUS_PATH, deep_paths[COLD]]
-            + [f"{LIST_PATH}?page_size={n}" for n in (10, 25, 100)]
-            + [
-                f"{LIST_PATH}?status={s}&page_size=100"
-                for s in ("pending", "delivered", "assigned")
-            ]
-        )
-        threads = config["threads"]
-        load = wrk(
-            config,
-            server.base + FIRST_PATH,
-            token=token,
-            duration=3600,
-            paths=paths,
-            stop_after=-(-config["memory_requests"] // threads),
-        )
-        after = {pid: rss_mb(pid) for pid in server.workers()}
-    workers = [
-        {"pid": pid, "rss_before_mb": before.get(pid, {}).get("rss_mb"), **after[pid]}
-        for pid in after
-    ]
-    memory = {
-        "requests": load["requests"],
-        "ok": load["ok"],
-        "rps": load["rps"],
-        "paths": paths,
-        "workers": workers,
-        "max_rss_mb": max((w["rss_mb"] for w in workers if w["rss_mb"]), default=None),
-    }
-    results["memory"]["workers"][size] = memory
-    log(
-        f"    after {load['requests']:,} requests: worker RSS "
-        + ", ".join(f"{w['rss_mb']} MB (was {w['rss_before_mb']})" for w in workers)
-        + ("" if load["ok"] else f"  FAILED: {load['errors']}")
-    )
-
-    log("  SQL queries per request (in-process, APIClient with a Bearer token)")
-    queries = probe(config, url, "queries", "--deep", deep_paths[COLD])
-    results["queries"][size] = queries
-    for entry in queries["requests"]:
-        log(
-            f"    {entry['scenario']:<12} page_size {str(entry['page_size'] or '–'):>4}: "
-            f"cold {entry['cold']}, warm {entry['warm']}"
-        )
-
-    if summary.parse_size(size) >= REPORT_ROWS:
-        log(f"  CSV report of {REPORT_ROWS:,} rows, built in a process of its own")
-        report = probe(config, url, "report", "--rows", str(REPORT_ROWS))
-        results["memory"]["report"][size] = report
-        log(
-            f"    {report['status']}: {report['rows']:,} rows in {report['seconds']} s, "
-            f"peak RSS {report['peak_rss_mb']} MB (before building {report['baseline_rss_mb']} MB)"
-        )
+            log(f"  reads while {WRITES_PER_S} assign/unassign requests per second flow")
+            results["writes"][size] = measure_write_stream(config, rows, size=size, servers=servers)
+    results["memory"]["workers"][size] = measure_memory(config, url, deep_paths[COLD])
+    measure_in_process(config, results, size, url, deep_paths[COLD])
 
 
 def _stop_on_sigterm(signum, frame) -> None:
     # Unwinds like Ctrl-C, so the servers started so far are stopped on the way out.
     raise KeyboardInterrupt
+
+
+def new_results(config: dict) -> dict:
+    settings = (
+        "sizes",
+        "duration",
+        "rounds",
+        "warmup",
+        "connections",
+        "threads",
+        "vehicles",
+        "drivers",
+        "memory_requests",
+    )
+    return {
+        "config": {key: config[key] for key in settings}
+        | {"page_size": PAGE_SIZE, "workers": WORKERS, "deep_pages": DEEP_PAGES},
+        "machine": machine_info(admin_database_url(config["database_url"])),
+        "databases": {},
+        "runs": [],
+        "walks": {},
+        "queries": {},
+        "assign": {},
+        "writes": {},
+        "memory": {"workers": {}, "report": {}},
+    }
+
+
+def run_all(config: dict, results: dict) -> None:
+    m = results["machine"]
+    log(
+        f"LogiTrack benchmark on {m['nproc']} CPUs ({m['cpu']}), {m['memory_gb']} GB, "
+        f"PostgreSQL {m['postgresql']}, Python {m['python']}; logs in {config['log_dir']}"
+    )
+    for size in config["sizes"]:
+        log(f"\n== {size} deliveries ==")
+        url, info = prepare_database(config, size)
+        results["databases"][size] = info
+        watch_database(config, url)
+        bench_size(config, results, size, url)
+        watch_database(config, None)
+    flush_redis(config)
+    results["machine"]["load_average_at_end"] = [round(n, 2) for n in os.getloadavg()]
+
+
+def write_report(config: dict, results: dict) -> None:
+    summary.attach_queries(results["runs"], results["queries"])
+    summary.add_ratios(results["runs"])
+    results["targets"] = summary.evaluate_targets(results)
+    RESULTS_PATH.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    log("\n" + summary.format_table(results["runs"]))
+    log(
+        "\nvs raw: LogiTrack req/s over the raw app's (estimated count) on the same list and "
+        "size; vs raw COUNT(*): over the raw app counting with COUNT(*) on every request.\n"
+        "1M/10k: LogiTrack req/s at the largest size over the same scenario's at the "
+        "smallest.\n"
+        "other CPU: CPUs that work other than the benchmark's took during the measurement; "
+        f"* marks a run where it stayed above {config['max_foreign_cpu']}.\n"
+    )
+    log(summary.format_targets(results["targets"]))
+    log(f"\nResults written to {RESULTS_PATH.relative_to(PROJECT_ROOT)}.")
 
 
 def main() -> int:
@@ -1075,63 +1218,13 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="logitrack-bench-"))
     config["log_dir"] = workdir
     config["media_root"] = str(workdir / "media")
-    results = {
-        "config": {
-            key: config[key]
-            for key in (
-                "sizes",
-                "duration",
-                "rounds",
-                "warmup",
-                "connections",
-                "threads",
-                "vehicles",
-                "drivers",
-                "memory_requests",
-            )
-        }
-        | {"page_size": PAGE_SIZE, "workers": WORKERS, "deep_pages": DEEP_PAGES},
-        "databases": {},
-        "runs": [],
-        "walks": {},
-        "queries": {},
-        "assign": {},
-        "memory": {"workers": {}, "report": {}},
-    }
     try:
-        results["machine"] = machine_info(admin_database_url(config["database_url"]))
-        m = results["machine"]
-        log(
-            f"LogiTrack benchmark on {m['nproc']} CPUs ({m['cpu']}), {m['memory_gb']} GB, "
-            f"PostgreSQL {m['postgresql']}, Python {m['python']}; logs in {workdir}"
-        )
-        for size in config["sizes"]:
-            log(f"\n== {size} deliveries ==")
-            url, info = prepare_database(config, size)
-            results["databases"][size] = info
-            watch_database(config, url)
-            bench_size(config, results, size, url)
-            watch_database(config, None)
-        flush_redis(config)
-        results["machine"]["load_average_at_end"] = [round(n, 2) for n in os.getloadavg()]
+        results = new_results(config)
+        run_all(config, results)
     except BenchError as exc:
         print(f"\nmake bench: {exc}", file=sys.stderr)
         return 1
-    summary.attach_queries(results["runs"], results["queries"])
-    summary.add_ratios(results["runs"])
-    results["targets"] = summary.evaluate_targets(results)
-    RESULTS_PATH.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    log("\n" + summary.format_table(results["runs"]))
-    log(
-        "\nvs raw: LogiTrack req/s over the raw app's (estimated count) on the same list and "
-        "size; vs raw COUNT(*): over the raw app counting with COUNT(*) on every request.\n"
-        "1M/10k: LogiTrack req/s at the largest size over the same scenario's at the "
-        "smallest.\n"
-        "other CPU: CPUs that work other than the benchmark's took during the measurement; "
-        f"* marks a run where it stayed above {config['max_foreign_cpu']}.\n"
-    )
-    log(summary.format_targets(results["targets"]))
-    log(f"\nResults written to {RESULTS_PATH.relative_to(PROJECT_ROOT)}.")
+    write_report(config, results)
     shutil.rmtree(workdir, ignore_errors=True)
     failed = [summary.scenario_label(row) for row in results["runs"] if not row["ok"]]
     if failed:

@@ -287,6 +287,53 @@ def _delivery_body(n: int) -> dict:
     }
 
 
+def _sample_while_stalled(servers, requests, token) -> tuple[dict[str, list[Reply]], list[str]]:
+    """SAMPLES of each kind of request, alternating between the servers; once one kind's
+    median is certainly over MEDIAN_LIMIT, one sample of every other kind is enough."""
+    replies: dict[str, list[Reply]] = {kind: [] for kind in requests}
+    wrong: list[str] = []
+    failing = False
+    for kind, make in requests.items():
+        for n in range(SAMPLES):
+            if failing and replies[kind]:
+                break
+            server = servers[n % len(servers)]
+            method, path, data, expected = make(n)
+            reply = _timed(server, method, path, token=token, data=data)
+            replies[kind].append(reply)
+            if reply.status != expected:
+                wrong.append(f"{kind} #{n} on {server}: {reply.status} {reply.body}")
+            if sum(r.seconds >= MEDIAN_LIMIT for r in replies[kind]) > SAMPLES // 2:
+                failing = True  # the median of SAMPLES is over the limit, whatever follows
+    return replies, wrong
+
+
+def _assert_nothing_lost(replies, to_assign, vehicle, driver, mailoutbox) -> None:
+    """Each change is stored with its one event, its e-mail not yet sent; the sweep
+    sends each once."""
+    created = [reply.body["id"] for reply in replies["create"]]
+    assigned = [delivery.pk for delivery in to_assign[: len(replies["assign"])]]
+    stored = dict(Delivery.objects.filter(pk__in=created + assigned).values_list("pk", "status"))
+    assert stored == {
+        **dict.fromkeys(created, DeliveryStatus.PENDING),
+        **dict.fromkeys(assigned, DeliveryStatus.ASSIGNED),
+    }
+    crewed = Delivery.objects.filter(pk__in=assigned, vehicle=vehicle, driver=driver)
+    assert crewed.count() == len(assigned)
+    events = DeliveryEvent.objects.filter(delivery_id__in=created + assigned)
+    assert sorted(events.values_list("delivery_id", "from_status", "to_status")) == sorted(
+        [(pk, "", DeliveryStatus.PENDING) for pk in created]
+        + [(pk, DeliveryStatus.PENDING, DeliveryStatus.ASSIGNED) for pk in assigned]
+    )
+    assert not events.filter(notified_at__isnull=False).exists(), "sent with no worker running"
+
+    assert notifications_sweep(older_than=dt.timedelta(0)) == len(created) + len(assigned)
+    assert not events.filter(notified_at__isnull=True).exists()
+    assert sorted(message.to[0] for message in mailoutbox) == sorted(
+        Delivery.objects.get(pk=event.delivery_id).recipient_email for event in events
+    )
+
+
 def test_a_stalled_redis_slows_nothing_down_and_loses_nothing(
     private_redis, live_servers, mailoutbox
 ):
@@ -315,24 +362,8 @@ def test_a_stalled_redis_slows_nothing_down_and_loses_nothing(
         for path in (ME, f"{DELIVERIES}{shown.pk}/", DELIVERIES):
             assert server.request("GET", path, token=token).status == 200
 
-    replies: dict[str, list[Reply]] = {kind: [] for kind in requests}
-    wrong: list[str] = []
-    failing = False
     with _stalled(private_redis):
-        for kind, make in requests.items():
-            for n in range(SAMPLES):
-                if failing and replies[kind]:
-                    # One kind's median is over the limit already, so the test fails:
-                    # one sample of every other kind is enough to show its figure.
-                    break
-                server = servers[n % len(servers)]
-                method, path, data, expected = make(n)
-                reply = _timed(server, method, path, token=token, data=data)
-                replies[kind].append(reply)
-                if reply.status != expected:
-                    wrong.append(f"{kind} #{n} on {server}: {reply.status} {reply.body}")
-                if sum(r.seconds >= MEDIAN_LIMIT for r in replies[kind]) > SAMPLES // 2:
-                    failing = True  # the median of SAMPLES is over the limit, whatever follows
+        replies, wrong = _sample_while_stalled(servers, requests, token)
         # An answer after READY_LIMIT fails anyway; waiting for it would only be slower.
         ready = _timed(servers[0], "GET", READY, timeout=READY_TIMEOUT)
 
@@ -350,28 +381,7 @@ def test_a_stalled_redis_slows_nothing_down_and_loses_nothing(
     print(figures)
     assert not wrong, f"wrong answers while Redis stalls: {wrong}"
 
-    # Nothing lost: each change is stored with its one event, its e-mail not yet sent.
-    created = [reply.body["id"] for reply in replies["create"]]
-    assigned = [delivery.pk for delivery in to_assign[: len(replies["assign"])]]
-    stored = dict(Delivery.objects.filter(pk__in=created + assigned).values_list("pk", "status"))
-    assert stored == {
-        **dict.fromkeys(created, DeliveryStatus.PENDING),
-        **dict.fromkeys(assigned, DeliveryStatus.ASSIGNED),
-    }
-    crewed = Delivery.objects.filter(pk__in=assigned, vehicle=vehicle, driver=driver)
-    assert crewed.count() == len(assigned)
-    events = DeliveryEvent.objects.filter(delivery_id__in=created + assigned)
-    assert sorted(events.values_list("delivery_id", "from_status", "to_status")) == sorted(
-        [(pk, "", DeliveryStatus.PENDING) for pk in created]
-        + [(pk, DeliveryStatus.PENDING, DeliveryStatus.ASSIGNED) for pk in assigned]
-    )
-    assert not events.filter(notified_at__isnull=False).exists(), "sent with no worker running"
-
-    assert notifications_sweep(older_than=dt.timedelta(0)) == len(created) + len(assigned)
-    assert not events.filter(notified_at__isnull=True).exists()
-    assert sorted(message.to[0] for message in mailoutbox) == sorted(
-        Delivery.objects.get(pk=event.delivery_id).recipient_email for event in events
-    )
+    _assert_nothing_lost(replies, to_assign, vehicle, driver, mailoutbox)
 
     slow = {kind: f"{median:.2f}s" for kind, median in medians.items() if median >= MEDIAN_LIMIT}
     assert not slow, f"medians not under {MEDIAN_LIMIT}s: {slow}; {figures}"
