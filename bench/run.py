@@ -20,7 +20,8 @@ in ``BENCH_ROUNDS`` (3) rounds of ``BENCH_DURATION`` (5) seconds per scenario af
   data as it was) back to back while 4 connections read;
 - at the largest size, a steady write stream (``WRITES_PER_S`` assign and unassign
   requests per second) while the first page is read as in the rounds, on the cold and
-  the warm server: what the page cache is worth while writes flow;
+  the warm server: what the page cache is worth while writes flow; and
+  ``POST …/bulk/`` with 500 deliveries, 3 times (deleted again afterwards);
 - SQL queries per request, in-process (``bench/probe.py``);
 - the RSS of each Gunicorn worker after 10,000 list requests and, on 1M deliveries, the
   peak RSS of building a 100,000-row CSV report.
@@ -92,6 +93,8 @@ WORKERS = 2
 DISPATCHER = ("dispatcher", "logitrack-dispatcher")  # the demo data's dispatcher
 ASSIGN_READERS = 4
 WRITES_PER_S = summary.WRITES_PER_S
+BULK_ITEMS = 500
+BULK_CALLS = 3
 MEMORY_REQUESTS = 10_000
 REPORT_ROWS = 100_000
 MEMORY_RUN_LIMIT_S = 900
@@ -917,6 +920,52 @@ def measure_write_stream(config: dict, rows: list, *, size: str, servers: dict) 
     return result
 
 
+def measure_bulk_create(config: dict, server: Server, url: str) -> dict:
+    """``POST /api/v1/deliveries/bulk/`` with ``BULK_ITEMS`` deliveries, ``BULK_CALLS``
+    times; what it created is deleted afterwards, leaving the data set as it was."""
+    import psycopg2
+
+    token = sign_in(server)
+    scheduled = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).isoformat()
+    seconds, created = [], []
+    wait_until_quiet(config)
+    for call in range(BULK_CALLS):
+        items = [
+            {
+                "origin_address": "Bench depot",
+                "destination_address": f"Bench street {call}-{n}",
+                "recipient_name": f"Bench recipient {n}",
+                "weight_kg": "5.00",
+                "scheduled_for": scheduled,
+            }
+            for n in range(BULK_ITEMS)
+        ]
+        started = time.perf_counter()
+        status, body = http_json(
+            "POST", f"{server.base}{LIST_PATH}bulk/", token=token, body={"items": items}
+        )
+        seconds.append(time.perf_counter() - started)
+        if status != 200 or body.get("failed"):
+            raise BenchError(f"POST bulk/ answered {status}: {str(body)[:500]}")
+        created += [result["delivery"]["id"] for result in body["results"]]
+    connection = psycopg2.connect(url)
+    with connection, connection.cursor() as cursor:
+        for table, column in (("deliveryevent", "delivery_id"), ("delivery", "id")):
+            cursor.execute(
+                f"DELETE FROM deliveries_{table} WHERE {column} = ANY(%s)",  # noqa: S608
+                [created],
+            )
+    connection.close()
+    result = {
+        "items": BULK_ITEMS,
+        "calls": BULK_CALLS,
+        "seconds": [round(s, 3) for s in seconds],
+        "median_s": round(sorted(seconds)[(len(seconds) - 1) // 2], 3),
+    }
+    log(f"    POST bulk/ with {BULK_ITEMS} deliveries: " + ", ".join(f"{s:.2f} s" for s in seconds))
+    return result
+
+
 # Probes -----------------------------------------------------------------------------
 
 
@@ -1129,6 +1178,7 @@ def bench_size(config: dict, results: dict, size: str, url: str) -> None:
             results["assign"][size] = measure_assign(config, rows, size=size, server=servers[WARM])
             log(f"  reads while {WRITES_PER_S} assign/unassign requests per second flow")
             results["writes"][size] = measure_write_stream(config, rows, size=size, servers=servers)
+            results["bulk"][size] = measure_bulk_create(config, servers[WARM], url)
     results["memory"]["workers"][size] = measure_memory(config, url, deep_paths[COLD])
     measure_in_process(config, results, size, url, deep_paths[COLD])
 
@@ -1160,6 +1210,7 @@ def new_results(config: dict) -> dict:
         "queries": {},
         "assign": {},
         "writes": {},
+        "bulk": {},
         "memory": {"workers": {}, "report": {}},
     }
 

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from deliveries.models import Delivery, DeliveryEvent, DeliveryStatus
@@ -343,3 +344,19 @@ def test_delete_of_other_deliveries_is_refused(trait, dispatcher, stored_state):
     assert exc_info.value.status_code == 409
     assert exc_info.value.detail == DeliveryNotDeletable.message.format(status=trait)
     assert stored_state(delivery) == before
+
+
+def test_creating_a_delivery_costs_five_queries(django_assert_num_queries):
+    """A savepoint, the tracking code's uniqueness, the delivery, its event, the release:
+    bulk creation runs this once per item, so every round trip counts 500 times."""
+    dispatcher = UserFactory(dispatcher=True)
+    with django_assert_num_queries(5):
+        delivery_create(actor=dispatcher, **delivery_fields())
+
+
+def test_a_delivery_the_table_would_refuse_is_refused(db):
+    """Its CHECK constraints are enforced by the database even where the service does
+    not validate them first."""
+    delivery = DeliveryFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Delivery.objects.filter(pk=delivery.pk).update(status="nonsense")
