@@ -162,8 +162,7 @@ def webhook_emit(
     ]
     if not wanted:
         return 0
-    with transaction.atomic():
-        return len(_queue(event_type, data() if callable(data) else data, wanted))
+    return len(_queue(event_type, data() if callable(data) else data, wanted))
 
 
 @transaction.atomic

@@ -46,7 +46,7 @@ def connections(monkeypatch):
     return seen
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def httpserver_listen_address():
     """pytest-httpserver's receiver listens on 127.0.0.1 (no name to resolve)."""
     return ("127.0.0.1", 0)
