@@ -72,7 +72,7 @@ class WebhookMessage(models.Model):
 class WebhookAttempt(models.Model):
     """One try to send a message: the receiver's status code, or why there was none."""
 
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="+")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="attempts")
     message = models.ForeignKey(WebhookMessage, on_delete=models.CASCADE, related_name="+")
     attempt = models.PositiveSmallIntegerField()
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
