@@ -16,7 +16,7 @@ from services.webhooks import (
 from webhooks.models import WEBHOOK_EDITABLE_FIELDS, WebhookAttempt, WebhookEndpoint
 from webhooks.serializers import EVENT_NAMES
 
-SECRET_SHOWN_ONCE = "The secret of {url} is {secret} — copy it now, it is not shown again."
+SECRET_SHOWN_ONCE = "The secret of {url} is {secret}: copy it now, it is not shown again."  # noqa: S105 - a message, not a secret
 
 
 class WebhookEndpointAdminForm(ServiceFormMixin, forms.ModelForm):
