@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "fleet",
     "deliveries",
     "idempotency",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -191,6 +192,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "users.tasks.flush_expired_tokens",
         "schedule": crontab(hour=3, minute=30),
     },
+    "webhook-sweep": {
+        "task": "webhooks.tasks.sweep_webhook_messages",
+        "schedule": env_int("WEBHOOK_SWEEP_SECONDS", default=5),
+    },
     "purge-idempotency-keys": {
         "task": "idempotency.tasks.purge_expired_keys",
         "schedule": crontab(minute=15),
@@ -199,6 +204,14 @@ CELERY_BEAT_SCHEDULE = {
 
 # Hours a POST's answer is kept for repeats with the same Idempotency-Key.
 IDEMPOTENCY_HOURS = env_int("IDEMPOTENCY_HOURS", default=24)
+
+# Webhooks (services.webhooks): plain http:// URLs only while debugging or with
+# WEBHOOK_ALLOW_HTTP; hosts resolving to loopback, private, link-local, multicast or
+# reserved addresses only with WEBHOOK_ALLOW_PRIVATE (a receiver on the same network).
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", default=False)
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+# Seconds a receiver has to connect and answer.
+WEBHOOK_TIMEOUT = env_float("WEBHOOK_TIMEOUT", default=10.0)
 
 # Reports one user may have queued or being built at once (more: 429 too_many_reports).
 REPORTS_AT_ONCE = env_int("REPORTS_AT_ONCE", default=3)

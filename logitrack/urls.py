@@ -17,6 +17,7 @@ api_v1 = [  # the busiest first: URLs are matched in this order
     path("", include("deliveries.urls")),
     path("", include("fleet.urls")),
     path("", include("users.urls")),
+    path("", include("webhooks.urls")),
 ]
 
 

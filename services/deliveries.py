@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from deliveries.models import DELIVERY_EDITABLE_FIELDS, Delivery, DeliveryEvent, DeliveryStatus
-from deliveries.selectors import vehicle_load_kg
+from deliveries.selectors import delivery_rendered, vehicle_load_kg
 from fleet.models import Vehicle, VehicleStatus
 from logitrack import cache
 from services.common import database_rules, lock, model_update
@@ -26,7 +26,9 @@ from services.exceptions import (
     VehicleRequired,
 )
 from services.notifications import notification_enqueue
+from services.webhooks import webhook_emit
 from users.models import Role, User
+from webhooks.models import EventType
 
 S = DeliveryStatus
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -52,8 +54,9 @@ def _check_transition(delivery: Delivery, to_status: str) -> None:
 def _record_event(
     *, delivery: Delivery, from_status: str, actor: User | None, note: str = ""
 ) -> DeliveryEvent:
-    """Appends the status change; after commit its e-mail is enqueued and the cached
-    stats are invalidated."""
+    """Appends the status change and emits its webhook (``delivery.created``, or
+    ``delivery.status_changed`` when the status moved); after commit its e-mail is
+    enqueued and the cached stats are invalidated."""
     event = DeliveryEvent.objects.create(
         delivery=delivery,
         from_status=from_status,
@@ -64,6 +67,20 @@ def _record_event(
     )
     notification_enqueue(event=event)
     cache.bump(cache.STATS, cache.DELIVERIES)
+    to_status = delivery.status
+    if not from_status:
+        webhook_emit(
+            event_type=EventType.DELIVERY_CREATED, data=lambda: delivery_rendered(delivery.pk)
+        )
+    elif from_status != to_status:
+        webhook_emit(
+            event_type=EventType.DELIVERY_STATUS_CHANGED,
+            data=lambda: {
+                **delivery_rendered(delivery.pk),
+                "from_status": from_status,
+                "to_status": to_status,
+            },
+        )
     return event
 
 

@@ -166,6 +166,24 @@ class ReportNotReady(Conflict):
     message = "The report is {status}; it can be downloaded once it is done."
 
 
+# Webhooks -------------------------------------------------------------------------
+
+
+class UnknownEventType(RuleViolation):
+    code = "unknown_event_type"
+    message = "{event} is not an event type LogiTrack sends."
+
+
+class WebhookUrlNotAllowed(RuleViolation):
+    code = "webhook_url_not_allowed"
+    message = "This URL cannot receive webhooks: {reason}"
+
+
+class WebhookEndpointInactive(Conflict):
+    code = "webhook_endpoint_inactive"
+    message = "This endpoint is disabled; set is_active to true before pinging it."
+
+
 # Rules the database enforces too (constraint triggers named after the code, created by
 # ``fleet.migrations``): a refusal by the database is reported as the same error.
 DATABASE_RULES: dict[str, type[DomainError]] = {

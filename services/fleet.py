@@ -14,6 +14,7 @@ from django.utils import timezone
 from deliveries.models import ACTIVE_STATUSES
 from deliveries.selectors import vehicle_load_kg
 from fleet.models import VEHICLE_EDITABLE_FIELDS, MaintenanceRecord, Vehicle, VehicleStatus
+from fleet.serializers import VehicleSerializer
 from logitrack import cache
 from services.common import lock, model_update
 from services.exceptions import (
@@ -23,12 +24,18 @@ from services.exceptions import (
     VehicleHasDeliveries,
     VehicleNotInMaintenance,
 )
+from services.webhooks import webhook_emit
 from users.models import User
+from webhooks.models import EventType
 
 
 def _invalidate() -> None:
     """Cached vehicle reads and stats are rebuilt after this transaction commits."""
     cache.bump(cache.VEHICLES, cache.STATS, cache.DELIVERIES)
+
+
+def _emit(event_type: str, vehicle: Vehicle) -> None:
+    webhook_emit(event_type=event_type, data=lambda: VehicleSerializer(vehicle).data)
 
 
 def _active_tracking_codes(vehicle: Vehicle) -> list[str]:
@@ -95,6 +102,8 @@ def _take_off_road(
     locked.status = to_status
     locked.save(update_fields=["status", "updated_at"])
     _invalidate()
+    if to_status == VehicleStatus.IN_MAINTENANCE:
+        _emit(EventType.VEHICLE_MAINTENANCE_STARTED, locked)
     return locked
 
 
@@ -126,6 +135,7 @@ def vehicle_end_maintenance(*, vehicle: Vehicle, actor: User | None) -> Vehicle:
     locked.status = VehicleStatus.AVAILABLE
     locked.save(update_fields=["status", "updated_at"])
     _invalidate()
+    _emit(EventType.VEHICLE_MAINTENANCE_ENDED, locked)
     return locked
 
 

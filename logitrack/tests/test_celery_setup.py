@@ -21,6 +21,7 @@ def test_every_scheduled_task_is_registered():
         "deliveries.tasks.send_late_deliveries_digest",
         "users.tasks.flush_expired_tokens",
         "idempotency.tasks.purge_expired_keys",
+        "webhooks.tasks.sweep_webhook_messages",
     }
     assert scheduled <= set(app.tasks)
 

@@ -28,6 +28,7 @@ DELIVERIES = "/api/v1/deliveries/"
 VEHICLES = "/api/v1/vehicles/"
 USERS = "/api/v1/users/"
 TOKEN = "/api/v1/auth/token/"
+WEBHOOKS = "/api/v1/webhooks/"
 
 
 @dataclass
@@ -82,6 +83,11 @@ def _vehicle_body(**overrides) -> dict:
 
 def _user_body(**overrides) -> dict:
     return {"username": "newuser", "password": "a-long-enough-passphrase", **overrides}
+
+
+def _hook(url="https://203.0.113.9/in", events=("*",)) -> dict:
+    """A webhook endpoint body; its URLs are addresses, so no name is ever looked up."""
+    return {"url": url, "events": list(events)}
 
 
 def _deep(depth: int) -> str:
@@ -381,6 +387,63 @@ CASES = [
     ("year as text", "staff", _post(VEHICLES, _vehicle_body(year="2022")), 400, {"invalid"}),
     ("active as text", "staff", _post(USERS, _user_body(is_active="true")), 400, {"invalid"}),
     ("role as a number", "staff", _post(USERS, _user_body(role=1)), 400, {"invalid_choice"}),
+    # Webhook endpoints: where the API could be made to send, and what.
+    *[
+        (
+            f"webhook to {url}",
+            "staff",
+            _post(WEBHOOKS, _hook(url)),
+            400,
+            {"webhook_url_not_allowed"},
+        )
+        for url in (
+            "https://127.0.0.1/",
+            "https://[::1]/",
+            "https://169.254.169.254/latest/meta-data/",
+            "https://10.0.0.1/",
+            "https://[fe80::1%25eth0]/",
+            "http://203.0.113.9/",
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "https://user:pw@203.0.113.9/",
+            "https://203.0.113.9:99999/",
+            "https:///no-host",
+        )
+    ],
+    (
+        "webhook url too long",
+        "staff",
+        _post(WEBHOOKS, _hook("https://a/" + "a" * 3000)),
+        400,
+        {"max_length"},
+    ),
+    (
+        "webhook url with nul",
+        "staff",
+        _post(WEBHOOKS, _hook("https://\u0000/")),
+        400,
+        {"null_characters_not_allowed"},
+    ),
+    ("webhook url blank", "staff", _post(WEBHOOKS, _hook("")), 400, {"blank"}),
+    ("webhook url as a number", "staff", _post(WEBHOOKS, _hook(7)), 400, {"invalid"}),
+    (
+        "unknown event",
+        "staff",
+        _post(WEBHOOKS, _hook(events=["delivery.exploded"])),
+        400,
+        {"unknown_event_type"},
+    ),
+    ("event as a number", "staff", _post(WEBHOOKS, _hook(events=[1])), 400, {"invalid"}),
+    ("no events", "staff", _post(WEBHOOKS, _hook(events=[])), 400, {"empty"}),
+    (
+        "events as text",
+        "staff",
+        _post(WEBHOOKS, {"url": "https://203.0.113.9/", "events": "*"}),
+        400,
+        {"not_a_list"},
+    ),
+    ("too many events", "staff", _post(WEBHOOKS, _hook(events=["*"] * 100)), 400, {"max_length"}),
+    ("driver lists webhooks", "driver", _get(WEBHOOKS), 403, {"permission_denied"}),
     # Who may read what.
     (
         "driver reads maintenance records",

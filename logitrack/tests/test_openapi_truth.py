@@ -13,7 +13,9 @@ from deliveries.models import Delivery, DeliveryStatus, Report
 from deliveries.serializers import FILTER_VALUE_TYPE_CODE
 from deliveries.tests.factories import DeliveryFactory
 from fleet.tests.factories import VehicleFactory
+from services.webhooks import webhook_secret_new
 from users.tests.factories import TEST_PASSWORD, UserFactory
+from webhooks.models import WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -124,6 +126,9 @@ def objects(admin_user):
         "vehicles": VehicleFactory(),
         "users": UserFactory(),
         "reports": Report.objects.create(kind="deliveries_csv", requested_by=admin_user),
+        "webhooks": WebhookEndpoint.objects.create(
+            url="https://hooks.example.com/", events=["*"], secret=webhook_secret_new()
+        ),
     }
 
 
