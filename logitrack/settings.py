@@ -210,6 +210,9 @@ IDEMPOTENCY_HOURS = env_int("IDEMPOTENCY_HOURS", default=24)
 # reserved addresses only with WEBHOOK_ALLOW_PRIVATE (a receiver on the same network).
 WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", default=False)
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+# Off: an endpoint's host must be an IP address; names are refused without a DNS query
+# (a server that may not query DNS, e.g. one under test).
+WEBHOOK_RESOLVE_NAMES = env_bool("WEBHOOK_RESOLVE_NAMES", default=True)
 # Seconds a receiver has to connect and answer.
 WEBHOOK_TIMEOUT = env_float("WEBHOOK_TIMEOUT", default=10.0)
 

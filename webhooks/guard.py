@@ -56,8 +56,9 @@ def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
 
 
 def _addresses(host: str, port: int) -> list[str]:
+    numeric_only = 0 if settings.WEBHOOK_RESOLVE_NAMES else socket.AI_NUMERICHOST
     try:
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=numeric_only)
     except (OSError, UnicodeError, ValueError) as exc:
         raise _refuse(UNRESOLVED) from exc
     # An IPv6 address may carry its zone (``fe80::1%eth0``).

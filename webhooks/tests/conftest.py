@@ -6,32 +6,6 @@ from services import webhooks as webhook_services
 from webhooks.models import WebhookEndpoint
 
 
-@pytest.fixture(autouse=True)
-def resolver(monkeypatch):
-    """No test here asks DNS: ``resolver[name] = [addresses]`` says what a name resolves
-    to; a numeric host (``127.1``, ``0x7f000001``, ``[::1]``) is read as the system reads
-    it, without a query; any other name does not resolve."""
-    names: dict[str, list[str]] = {}
-    real = socket.getaddrinfo
-
-    def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):  # noqa: A002
-        if host in names:
-            return [
-                (
-                    socket.AF_INET6 if ":" in address else socket.AF_INET,
-                    socket.SOCK_STREAM,
-                    socket.IPPROTO_TCP,
-                    "",
-                    (address, port, 0, 0) if ":" in address else (address, port),
-                )
-                for address in names[host]
-            ]
-        return real(host, port, family, type, proto, flags | socket.AI_NUMERICHOST)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    return names
-
-
 @pytest.fixture
 def connections(monkeypatch):
     """Every address a socket of this process connects to during the test."""

@@ -176,3 +176,21 @@ def test_deleting_an_endpoint(dispatcher_client, resolver):
 
     assert dispatcher_client.delete(f"{WEBHOOKS}{created['id']}/").status_code == 204
     assert not WebhookEndpoint.objects.exists()
+
+
+def test_with_names_not_resolved_only_an_address_is_accepted(
+    dispatcher_client, resolver, settings
+):
+    """``WEBHOOK_RESOLVE_NAMES`` off: a name is refused without a DNS query (the stub
+    answers names only when asked to resolve them), an address is taken as it is."""
+    settings.WEBHOOK_RESOLVE_NAMES = False
+    resolver["hooks.example.com"] = [PUBLIC]
+
+    named = {"url": "https://hooks.example.com/in", "events": ["*"]}
+    refused = dispatcher_client.post(WEBHOOKS, named, format="json")
+    numeric = {"url": f"https://{PUBLIC}/in", "events": ["*"]}
+    accepted = dispatcher_client.post(WEBHOOKS, numeric, format="json")
+
+    assert refused.status_code == 400
+    assert UNRESOLVED in refused.json()["errors"][0]["detail"]
+    assert accepted.status_code == 201, accepted.content
