@@ -17,7 +17,8 @@ in ``BENCH_ROUNDS`` (3) rounds of ``BENCH_DURATION`` (5) seconds per scenario af
   ("warm"): the list's first page, ``?status=in_transit`` and the page reached by
   following ``next`` 999 times; on the warm one a delivery's detail, the vehicles, the
   stats and, at the largest size, ``POST …/assign/`` (and ``unassign/``, to leave the
-  data as it was) back to back while 4 connections read;
+  data as it was) back to back while 4 connections read and 20 webhook endpoints take
+  every event;
 - at the largest size, a steady write stream (``WRITES_PER_S`` assign and unassign
   requests per second) while the first page is read as in the rounds, on the cold and
   the warm server: what the page cache is worth while writes flow; and
@@ -94,6 +95,7 @@ DISPATCHER = ("dispatcher", "logitrack-dispatcher")  # the demo data's dispatche
 ASSIGN_READERS = 4
 WRITES_PER_S = summary.WRITES_PER_S
 BULK_ITEMS = 500
+WEBHOOK_ENDPOINTS = 20
 BULK_CALLS = 3
 MEMORY_REQUESTS = 10_000
 REPORT_ROWS = 100_000
@@ -332,6 +334,11 @@ def app_environment(config: dict, database_url: str, **extra: str) -> dict:
         THROTTLE_USER_RATE="10000000/min",
         THROTTLE_AUTH_RATE="100000/min",
         MEDIA_ROOT=config["media_root"],
+        # The assign scenario's webhook endpoints point at 127.0.0.1 (no worker runs, so
+        # nothing is sent): accepted as they are, with no DNS query.
+        WEBHOOK_ALLOW_HTTP="1",
+        WEBHOOK_ALLOW_PRIVATE="1",
+        WEBHOOK_RESOLVE_NAMES="0",
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)
@@ -874,19 +881,45 @@ def list_row(scenario: str, variant: str, size: str, result: dict, path: str = F
     }
 
 
+@contextmanager
+def webhook_endpoints(server: Server, token: str, count: int):
+    """``count`` active endpoints subscribed to every event while the block runs,
+    deleted afterwards with their messages."""
+    created = []
+    try:
+        for n in range(count):
+            status, body = http_json(
+                "POST",
+                f"{server.base}/api/v1/webhooks/",
+                token=token,
+                body={"url": f"http://127.0.0.1:9/bench/{n}", "events": ["*"]},
+            )
+            if status != 201:
+                raise BenchError(f"Creating a webhook endpoint answered {status}: {body}")
+            created.append(body["id"])
+        yield created
+    finally:
+        for pk in created:
+            http_json("DELETE", f"{server.base}/api/v1/webhooks/{pk}/", token=token)
+
+
 def measure_assign(config: dict, rows: list, *, size: str, server: Server) -> dict:
-    """``POST …/assign/`` back to back while 4 connections read the first page."""
+    """``POST …/assign/`` back to back while 4 connections read the first page and
+    ``WEBHOOK_ENDPOINTS`` webhook endpoints take every event."""
     token = sign_in(server)
     candidates = assign_candidates(server, token)
-    readers, result = reads_while_writing(
-        config, server, token, candidates, connections=ASSIGN_READERS
-    )
+    with webhook_endpoints(server, token, WEBHOOK_ENDPOINTS):
+        readers, result = reads_while_writing(
+            config, server, token, candidates, connections=ASSIGN_READERS
+        )
+    result["webhook_endpoints"] = WEBHOOK_ENDPOINTS
     rows.append(list_row(READS_DURING_ASSIGN, WARM, size, readers))
     result["readers"] = {"connections": ASSIGN_READERS, "rps": readers["rps"], "ok": readers["ok"]}
     result["foreign_cpu"] = readers["foreign_cpu"]
     bad = {code: n for code, n in result["statuses"].items() if code != "200"}
     log(
-        f"    POST assign/ while {ASSIGN_READERS} connections read: {result['assigns']} assigns, "
+        f"    POST assign/ while {ASSIGN_READERS} connections read, {WEBHOOK_ENDPOINTS} webhook "
+        f"endpoints: {result['assigns']} assigns, "
         f"p50 {result['assign_ms']['p50']:.2f} ms, p99 {result['assign_ms']['p99']:.2f} ms"
         + (f"; non-200 answers: {bad}" if bad else "")
         + f"; readers {readers['rps']:.1f} req/s"

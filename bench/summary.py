@@ -363,7 +363,7 @@ def evaluate_targets(results: dict) -> list[dict]:
         _queries_target("3b", "Queries per list request, cache warm", queries, WARM, WARM_QUERIES),
         _target(
             "4",
-            "1M: POST …/assign/ p99 while 4 clients read",
+            "1M: POST …/assign/ p99 while 4 clients read, 20 webhook endpoints",
             assign.get("assign_ms", {}).get("p99"),
             ASSIGN_P99_MS,
             at_least=False,
