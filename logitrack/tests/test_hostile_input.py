@@ -17,6 +17,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
+from apikeys.tests.factories import issue_key
 from deliveries.tests.factories import DeliveryFactory, delivery_body
 from fleet.tests.factories import VehicleFactory
 from logitrack.filters import SEARCH_MAX_CHARACTERS, SEARCH_MAX_WORDS
@@ -122,6 +123,16 @@ def _assign(vehicle_id):
     return lambda w, c: c.post(
         f"{DELIVERIES}{w.delivery.pk}/assign/", {"vehicle_id": vehicle_id(w)}, format="json"
     )
+
+
+def _with_api_key(header: str):
+    """GET the vehicles with ``Authorization: <header>``."""
+    return lambda w, c: c.get(VEHICLES, HTTP_AUTHORIZATION=header)
+
+
+def _with_issued_key(**state):
+    """GET the vehicles with a key issued in ``state`` (revoked, expired)."""
+    return lambda w, c: c.get(VEHICLES, HTTP_AUTHORIZATION=f"Api-Key {issue_key(**state).secret}")
 
 
 # (id, who, call, status, codes: the error codes expected, any of them)
@@ -444,6 +455,48 @@ CASES = [
     ),
     ("too many events", "staff", _post(WEBHOOKS, _hook(events=["*"] * 100)), 400, {"max_length"}),
     ("driver lists webhooks", "driver", _get(WEBHOOKS), 403, {"permission_denied"}),
+    # API keys.
+    (
+        "api key header without a key",
+        "anonymous",
+        _with_api_key("Api-Key"),
+        401,
+        {"bad_authorization_header"},
+    ),
+    (
+        "api key header with two keys",
+        "anonymous",
+        _with_api_key("Api-Key abc def"),
+        401,
+        {"bad_authorization_header"},
+    ),
+    (
+        "unknown api key",
+        "anonymous",
+        _with_api_key("Api-Key AbCdEfGh." + "x" * 32),
+        401,
+        {"api_key_not_valid"},
+    ),
+    (
+        "api key of another shape",
+        "anonymous",
+        _with_api_key("Api-Key " + "é\x00" * 3000),
+        401,
+        {"api_key_not_valid"},
+    ),
+    ("revoked api key", "anonymous", _with_issued_key(revoked=True), 401, {"api_key_revoked"}),
+    ("expired api key", "anonymous", _with_issued_key(expired=True), 401, {"api_key_expired"}),
+    (
+        "read-only api key writes",
+        "anonymous",
+        lambda w, c: c.post(
+            VEHICLES,
+            _vehicle_body(),
+            HTTP_AUTHORIZATION=f"Api-Key {issue_key(role='readonly').secret}",
+        ),
+        403,
+        {"api_key_read_only"},
+    ),
     # Who may read what.
     (
         "driver reads maintenance records",
