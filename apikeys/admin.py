@@ -47,6 +47,7 @@ class ApiKeyAdmin(ServiceModelAdmin, APIKeyModelAdmin):
     """Admins only. A key is revoked, never deleted: what it did keeps its actor."""
 
     form = ApiKeyAdminForm
+    may_use = staticmethod(is_admin_user)
     list_display = (  # type: ignore[assignment]  # the library's is typed as its literal
         "prefix",
         "name",
@@ -71,18 +72,6 @@ class ApiKeyAdmin(ServiceModelAdmin, APIKeyModelAdmin):
         if form.secret:
             message = KEY_CREATED.format(name=obj.name, key=form.secret)
             self.message_user(request, message, messages.WARNING)
-
-    def has_module_permission(self, request) -> bool:
-        return is_admin_user(request.user)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return is_admin_user(request.user)
-
-    def has_add_permission(self, request, *args) -> bool:
-        return is_admin_user(request.user)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return is_admin_user(request.user)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
