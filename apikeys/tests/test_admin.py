@@ -73,3 +73,20 @@ def test_dispatchers_do_not_see_api_keys(client, dispatcher):
 
     assert client.get(reverse(CHANGELIST)).status_code == 403
     assert "API keys" not in client.get(reverse("admin:index")).content.decode()
+
+
+def test_a_keys_account_is_not_among_the_users_in_the_admin(client, dispatcher):
+    issued = issue_key()
+    client.force_login(dispatcher)
+    account = issued.api_key.user
+
+    users = client.get(reverse("admin:users_user_changelist")).content.decode()
+    password = client.post(
+        reverse("admin:auth_user_password_change", args=[account.pk]),
+        {"password1": "a-long-pass-phrase", "password2": "a-long-pass-phrase"},
+    )
+
+    assert account.username not in users
+    assert password.status_code == 404
+    account.refresh_from_db()
+    assert not account.has_usable_password()
