@@ -1,4 +1,5 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -7,8 +8,10 @@ from apikeys.selectors import api_key_list
 from apikeys.serializers import ApiKeyCreatedSerializer, ApiKeyInputSerializer, ApiKeySerializer
 from logitrack.permissions import IsAdmin
 from services.api_keys import api_key_create, api_key_revoke
+from services.exceptions import ApiKeyExpiryInPast
 
 
+@extend_validation_errors([ApiKeyExpiryInPast.code], field_name="expires_at", actions=["create"])
 @extend_schema_view(
     list=extend_schema(summary="List API keys", description="Newest first; never the keys."),
     retrieve=extend_schema(summary="An API key", description="Never the key itself."),

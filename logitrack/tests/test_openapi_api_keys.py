@@ -93,3 +93,13 @@ def test_the_api_key_answers_are_documented(openapi_schema, admin_client):
     assert_documented(openapi_schema, f"{KEYS}{{id}}/", "get", admin_client.get(f"{KEYS}{key_id}/"))
     revoked = admin_client.post(f"{KEYS}{key_id}/revoke/")
     assert_documented(openapi_schema, f"{KEYS}{{id}}/revoke/", "post", revoked)
+
+
+def test_a_refused_create_is_a_documented_400(openapi_schema, admin_client):
+    for body in (
+        {"name": "Shop", "role": "readonly", "expires_at": "2000-01-01T00:00:00Z"},
+        {"name": "", "role": "owner"},
+    ):
+        response = admin_client.post(KEYS, body)
+        assert response.status_code == 400
+        assert_documented(openapi_schema, KEYS, "post", response)
