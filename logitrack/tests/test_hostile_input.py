@@ -46,7 +46,7 @@ class World:
 @pytest.fixture
 def world(db):
     dispatcher = UserFactory(dispatcher=True, username="dispatcher")
-    UserFactory(admin=True, username="admin")
+    admin = UserFactory(admin=True, username="admin")
     driver = UserFactory(username="driver")
     vehicle = VehicleFactory(plate_number="DEMO0001")
     delivery = DeliveryFactory()
@@ -55,12 +55,14 @@ def world(db):
     staff.force_authenticate(dispatcher)
     driving = APIClient()
     driving.force_authenticate(driver)
+    administering = APIClient()
+    administering.force_authenticate(admin)
     return World(
         dispatcher,
         driver,
         vehicle,
         delivery,
-        {"anonymous": anonymous, "staff": staff, "driver": driving},
+        {"anonymous": anonymous, "staff": staff, "driver": driving, "admin": administering},
     )
 
 
@@ -455,6 +457,23 @@ CASES = [
     ),
     ("too many events", "staff", _post(WEBHOOKS, _hook(events=["*"] * 100)), 400, {"max_length"}),
     ("driver lists webhooks", "driver", _get(WEBHOOKS), 403, {"permission_denied"}),
+    (
+        "a minute of 99",
+        "staff",
+        _post(DELIVERIES, delivery_body(scheduled_for="2030-01-01T12:99:00Z")),
+        400,
+        {"invalid"},
+    ),
+    (
+        "an api key expiring at a minute of 99",
+        "admin",
+        _post(
+            "/api/v1/api-keys/",
+            {"name": "Shop", "role": "readonly", "expires_at": "2030-01-01T12:99:00Z"},
+        ),
+        400,
+        {"invalid"},
+    ),
     # API keys.
     (
         "api key header without a key",
