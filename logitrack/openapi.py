@@ -9,6 +9,7 @@ a request body is read; 401, 413 and 429 carry LogiTrack's codes too; an id fiel
 ``?search=`` answer codes the library does not see.
 """
 
+import re
 from typing import Any
 
 import django_filters
@@ -23,6 +24,7 @@ from drf_spectacular.utils import (
 )
 from drf_standardized_errors import openapi
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ValidationErrorEnum
+from drf_standardized_errors.settings import package_settings
 from inflection import camelize
 from rest_framework import serializers
 from rest_framework.filters import SearchFilter
@@ -379,3 +381,39 @@ def _may_be_blank(field: serializers.Field) -> bool:
         return model._meta.get_field(field.source).blank
     except FieldDoesNotExist:
         return False
+
+
+# Hooks -----------------------------------------------------------------------------
+
+
+def _index_pattern(attr: Any) -> str | None:
+    """``items.INDEX.vehicle_id`` as the pattern of what the API writes there
+    (``items.0.vehicle_id``); ``None`` for an ``attr`` with no list index."""
+    separator = package_settings.NESTED_FIELD_SEPARATOR
+    parts = str(attr).split(separator)
+    if package_settings.LIST_INDEX_IN_API_SCHEMA not in parts:
+        return None
+    patterns = [
+        "(0|[1-9][0-9]*)" if part == package_settings.LIST_INDEX_IN_API_SCHEMA else re.escape(part)
+        for part in parts
+    ]
+    return "^" + re.escape(separator).join(patterns) + "$"
+
+
+def document_list_indexes(result, generator, request, public):
+    """drf-standardized-errors documents the error on a list's item with the ``attr``
+    ``items.INDEX``; the API answers ``items.0``. Such an ``attr`` is documented as a
+    pattern instead, and the error unions that hold one lose their discriminator (a
+    mapping by ``attr`` cannot name every index)."""
+    schemas = result.get("components", {}).get("schemas", {})
+    patterned = set()
+    for name, schema in schemas.items():
+        values = schema.get("properties", {}).get("attr", {}).get("enum") or []
+        pattern = _index_pattern(values[0]) if len(values) == 1 else None
+        if pattern is not None:
+            schema["properties"]["attr"] = {"type": "string", "pattern": pattern}
+            patterned.add(f"#/components/schemas/{name}")
+    for schema in schemas.values():
+        if patterned & {option.get("$ref") for option in schema.get("oneOf", [])}:
+            schema.pop("discriminator", None)
+    return result

@@ -412,7 +412,10 @@ SPECTACULAR_SETTINGS = {
         "VehicleTypeEnum": "fleet.models.VehicleType.choices",
         "RoleEnum": "users.models.Role.choices",
     },
-    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "logitrack.openapi.document_list_indexes",
+    ],
 }
 
 LOGGING = {
