@@ -1,6 +1,7 @@
 """``Idempotency-Key`` on every ``POST`` under ``/api/v1/`` (sign-in and the other auth
-endpoints aside): see ``services.idempotency``. Keys are kept per signed-in user (an API
-key signs in as its own account), so two clients never see each other's answers."""
+endpoints, and the creation of an API key, aside): see ``services.idempotency``. Keys are
+kept per signed-in user (an API key signs in as its own account), so two clients never
+see each other's answers."""
 
 import re
 from typing import Any
@@ -24,9 +25,17 @@ from users.models import User
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 API_PATH = "/api/v1/"
-EXEMPT_PATH = "/api/v1/auth/"
+# Answers never kept: those of the auth endpoints (sign-in and the rest), and the creation
+# of an API key, whose answer holds the key, to be shown once only.
+EXEMPT_PREFIX = "/api/v1/auth/"
+EXEMPT_PATHS = frozenset({"/api/v1/api-keys/"})
 KEY = re.compile(r"[\x20-\x7e]{1,255}")  # printable ASCII
 INVALID_KEY = "An Idempotency-Key is 1 to 255 printable ASCII characters."
+
+
+def is_exempt(path: str) -> bool:
+    """Whether a ``POST`` to ``path`` ignores its Idempotency-Key."""
+    return path.startswith(EXEMPT_PREFIX) or path in EXEMPT_PATHS
 
 
 def _signed_in_user(request) -> User | None:
@@ -53,7 +62,7 @@ class IdempotencyMiddleware:
             key is None
             or request.method != "POST"
             or not request.path.startswith(API_PATH)
-            or request.path.startswith(EXEMPT_PATH)
+            or is_exempt(request.path)
         ):
             return self.get_response(request)
         if not KEY.fullmatch(key) or not key.strip():

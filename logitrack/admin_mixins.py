@@ -21,22 +21,25 @@ from services.exceptions import DomainError
 
 
 class StaffAccessMixin:
-    """Admins and dispatchers may view, add, change and delete; nobody else may."""
+    """Admins and dispatchers (``may_use``) may view, add, change and delete; nobody else
+    may."""
+
+    may_use = staticmethod(is_staff_user)
 
     def has_module_permission(self, request) -> bool:
-        return is_staff_user(request.user)
+        return self.may_use(request.user)
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return is_staff_user(request.user)
+        return self.may_use(request.user)
 
     def has_add_permission(self, request, *args) -> bool:
-        return is_staff_user(request.user)
+        return self.may_use(request.user)
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return is_staff_user(request.user)
+        return self.may_use(request.user)
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return is_staff_user(request.user)
+        return self.may_use(request.user)
 
 
 class ReadOnlyTabularInline(admin.TabularInline):

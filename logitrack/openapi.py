@@ -9,6 +9,7 @@ a request body is read; 401, 413 and 429 carry LogiTrack's codes too; an id fiel
 ``?search=`` answer codes the library does not see.
 """
 
+import re
 from typing import Any
 
 import django_filters
@@ -23,14 +24,18 @@ from drf_spectacular.utils import (
 )
 from drf_standardized_errors import openapi
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ValidationErrorEnum
+from drf_standardized_errors.settings import package_settings
 from inflection import camelize
 from rest_framework import serializers
 from rest_framework.filters import SearchFilter
+from rest_framework.permissions import SAFE_METHODS
 
-from idempotency.middleware import EXEMPT_PATH, HEADER
+from apikeys.authentication import ApiKeyExpired, ApiKeyNotValid, ApiKeyReadOnly, ApiKeyRevoked
+from apikeys.permissions import NotWithApiKey
+from idempotency.middleware import HEADER, is_exempt
 from logitrack.filters import validate_search
 from logitrack.lockout import LOCKED_OUT_CODE, locked_out_message
-from services.exceptions import Conflict
+from services.exceptions import AdminAccountProtected, Conflict
 
 
 def _conflict_codes() -> list[str]:
@@ -98,35 +103,70 @@ SIGN_IN_REFUSED_RESPONSE = OpenApiResponse(
 )
 
 
+def error_response_serializer(status: str, codes: type[TextChoices]) -> type:
+    """The body of a ``client_error`` with ``status`` whose entries carry one of ``codes``
+    (the components ``Error<status>`` and ``ErrorResponse<status>``)."""
+    entry = type(
+        f"Error{status}Serializer",
+        (serializers.Serializer,),
+        {
+            "__module__": __name__,
+            "code": serializers.ChoiceField(choices=codes.choices),
+            "detail": serializers.CharField(),
+            "attr": serializers.CharField(allow_null=True),
+        },
+    )
+    return type(
+        f"ErrorResponse{status}Serializer",
+        (serializers.Serializer,),
+        {
+            "__module__": __name__,
+            "type": serializers.ChoiceField(choices=ClientErrorEnum.choices),
+            "errors": entry(many=True),
+        },
+    )
+
+
 # 401 -------------------------------------------------------------------------------
 
 
 class ErrorCode401(TextChoices):
     """Every code a 401 carries: DRF's, and simplejwt's for a token that is refused
     (``token_not_valid``: bad, expired, blacklisted, or its account no longer usable),
-    a header that is not ``Bearer <token>`` and credentials that sign no one in."""
+    a header that is not ``Bearer <token>`` and credentials that sign no one in, and
+    an API key's (``apikeys.authentication``: unknown, revoked, expired)."""
 
     AUTHENTICATION_FAILED = "authentication_failed"
     NOT_AUTHENTICATED = "not_authenticated"
     TOKEN_NOT_VALID = "token_not_valid"  # noqa: S105 - an error code, not a secret
     BAD_AUTHORIZATION_HEADER = "bad_authorization_header"
     NO_ACTIVE_ACCOUNT = "no_active_account"
+    API_KEY_NOT_VALID = ApiKeyNotValid.default_code
+    API_KEY_REVOKED = ApiKeyRevoked.default_code
+    API_KEY_EXPIRED = ApiKeyExpired.default_code
 
 
-class Error401Serializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=ErrorCode401.choices)
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
-
-
-class ErrorResponse401Serializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = Error401Serializer(many=True)  # type: ignore[assignment]  # a field, not .errors
+ErrorResponse401Serializer = error_response_serializer("401", ErrorCode401)
 
 
 UNAUTHORIZED_RESPONSE = OpenApiResponse(
     ErrorResponse401Serializer, description="No, bad or expired credentials."
 )
+
+
+# 403 -------------------------------------------------------------------------------
+
+
+class ErrorCode403(TextChoices):
+    """DRF's, the service layer's role limit, and what an API key may not do."""
+
+    PERMISSION_DENIED = "permission_denied"
+    ADMIN_ACCOUNT_PROTECTED = AdminAccountProtected.code
+    API_KEY_READ_ONLY = ApiKeyReadOnly.default_code
+    API_KEY_NOT_ALLOWED = NotWithApiKey.code
+
+
+ErrorResponse403Serializer = error_response_serializer("403", ErrorCode403)
 
 
 # 413, 429 --------------------------------------------------------------------------
@@ -136,15 +176,7 @@ class ErrorCode413(TextChoices):
     REQUEST_TOO_LARGE = "request_too_large"  # a body over REQUEST_MAX_BYTES
 
 
-class Error413Serializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=ErrorCode413.choices)
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
-
-
-class ErrorResponse413Serializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = Error413Serializer(many=True)  # type: ignore[assignment]  # a field, not .errors
+ErrorResponse413Serializer = error_response_serializer("413", ErrorCode413)
 
 
 class ErrorCode429(TextChoices):
@@ -152,15 +184,7 @@ class ErrorCode429(TextChoices):
     TOO_MANY_REPORTS = "too_many_reports"  # POST /reports/ with REPORTS_AT_ONCE unfinished
 
 
-class Error429Serializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=ErrorCode429.choices)
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
-
-
-class ErrorResponse429Serializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = Error429Serializer(many=True)  # type: ignore[assignment]  # a field, not .errors
+ErrorResponse429Serializer = error_response_serializer("429", ErrorCode429)
 
 
 # 400 -------------------------------------------------------------------------------
@@ -219,7 +243,7 @@ def refused_with_results(handler):
 class AutoSchema(openapi.AutoSchema):
     def _is_idempotent(self) -> bool:
         """Whether the operation takes an Idempotency-Key (idempotency.middleware)."""
-        return self.method == "POST" and not self.path.startswith(EXEMPT_PATH)
+        return self.method == "POST" and not is_exempt(self.path)
 
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
@@ -244,6 +268,13 @@ class AutoSchema(openapi.AutoSchema):
         results = responses["200"]["content"]["application/json"]["schema"]
         for content in responses["400"]["content"].values():
             content["schema"] = {"oneOf": [content["schema"], results]}
+
+    def _should_add_http403_error_response(self) -> bool:
+        # A read-only API key is refused every unsafe method (``api_key_read_only``),
+        # wherever a key is taken.
+        if self.method not in SAFE_METHODS and any(self.get_auth()):
+            return True
+        return super()._should_add_http403_error_response()
 
     def _has_body(self) -> bool:
         return self.method in BODY_METHODS and self.get_request_serializer() is not None
@@ -350,3 +381,39 @@ def _may_be_blank(field: serializers.Field) -> bool:
         return model._meta.get_field(field.source).blank
     except FieldDoesNotExist:
         return False
+
+
+# Hooks -----------------------------------------------------------------------------
+
+
+def _index_pattern(attr: Any) -> str | None:
+    """``items.INDEX.vehicle_id`` as the pattern of what the API writes there
+    (``items.0.vehicle_id``); ``None`` for an ``attr`` with no list index."""
+    separator = package_settings.NESTED_FIELD_SEPARATOR
+    parts = str(attr).split(separator)
+    if package_settings.LIST_INDEX_IN_API_SCHEMA not in parts:
+        return None
+    patterns = [
+        "(0|[1-9][0-9]*)" if part == package_settings.LIST_INDEX_IN_API_SCHEMA else re.escape(part)
+        for part in parts
+    ]
+    return "^" + re.escape(separator).join(patterns) + "$"
+
+
+def document_list_indexes(result, generator, request, public):
+    """drf-standardized-errors documents the error on a list's item with the ``attr``
+    ``items.INDEX``; the API answers ``items.0``. Such an ``attr`` is documented as a
+    pattern instead, and the error unions that hold one lose their discriminator (a
+    mapping by ``attr`` cannot name every index)."""
+    schemas = result.get("components", {}).get("schemas", {})
+    patterned = set()
+    for name, schema in schemas.items():
+        values = schema.get("properties", {}).get("attr", {}).get("enum") or []
+        pattern = _index_pattern(values[0]) if len(values) == 1 else None
+        if pattern is not None:
+            schema["properties"]["attr"] = {"type": "string", "pattern": pattern}
+            patterned.add(f"#/components/schemas/{name}")
+    for schema in schemas.values():
+        if patterned & {option.get("$ref") for option in schema.get("oneOf", [])}:
+            schema.pop("discriminator", None)
+    return result

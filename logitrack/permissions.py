@@ -1,6 +1,6 @@
 from rest_framework.permissions import BasePermission
 
-from users.models import STAFF_ROLES
+from users.models import STAFF_ROLES, Role
 
 
 def is_staff_user(user) -> bool:
@@ -13,6 +13,17 @@ class IsStaff(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return is_staff_user(request.user)
+
+
+def is_admin_user(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.role == Role.ADMIN)
+
+
+class IsAdmin(BasePermission):
+    message = "Only admins may do this."
+
+    def has_permission(self, request, view) -> bool:
+        return is_admin_user(request.user)
 
 
 class IsStaffOrDocsPublic(BasePermission):

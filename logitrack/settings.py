@@ -61,11 +61,13 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
     "axes",
+    "rest_framework_api_key",
     "users",
     "fleet",
     "deliveries",
     "idempotency",
     "webhooks",
+    "apikeys",
 ]
 
 MIDDLEWARE = [
@@ -309,6 +311,7 @@ AXES_VERBOSE = False
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "logitrack.authentication.JWTAuthentication",
+        "apikeys.authentication.ApiKeyAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -343,11 +346,11 @@ DRF_STANDARDIZED_ERRORS = {
     # A stack trace never reaches an /api/ client, not even with DEBUG on.
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
     "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "413", "415", "429", "500"],
-    # Codes besides DRF's (logitrack.openapi): simplejwt's 401s, a body too large,
-    # too many reports in the works.
+    # Codes besides DRF's (logitrack.openapi): simplejwt's and API keys' 401s, the 403s
+    # of roles and API keys, a body too large, too many reports in the works.
     "ERROR_SCHEMAS": {
         status: f"logitrack.openapi.ErrorResponse{status}Serializer"
-        for status in ("401", "413", "429")
+        for status in ("401", "403", "413", "429")
     },
 }
 
@@ -374,7 +377,6 @@ _ERROR_ENUMS = [
     "ValidationErrorEnum",
     "ClientErrorEnum",
     "ServerErrorEnum",
-    "ErrorCode403Enum",
     "ErrorCode404Enum",
     "ErrorCode405Enum",
     "ErrorCode415Enum",
@@ -402,14 +404,18 @@ SPECTACULAR_SETTINGS = {
         },
         **{
             f"ErrorCode{status}Enum": f"logitrack.openapi.ErrorCode{status}.choices"
-            for status in ("401", "413", "429")
+            for status in ("401", "403", "413", "429")
         },
+        "ApiKeyRoleEnum": "apikeys.models.ApiKeyRole.choices",
         "DeliveryStatusEnum": "deliveries.models.DeliveryStatus.choices",
         "VehicleStatusEnum": "fleet.models.VehicleStatus.choices",
         "VehicleTypeEnum": "fleet.models.VehicleType.choices",
         "RoleEnum": "users.models.Role.choices",
     },
-    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "logitrack.openapi.document_list_indexes",
+    ],
 }
 
 LOGGING = {

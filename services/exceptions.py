@@ -189,3 +189,8 @@ class WebhookEndpointInactive(Conflict):
 DATABASE_RULES: dict[str, type[DomainError]] = {
     error.code: error for error in (VehicleInMaintenance, VehicleOutOfService)
 }
+
+
+class ApiKeyExpiryInPast(RuleViolation):
+    code = "api_key_expiry_in_past"
+    message = "An API key's expiry must be in the future."

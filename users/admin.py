@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from logitrack.admin_mixins import ServiceFormMixin, ServiceModelAdmin
 from services.users import USER_EDITABLE_FIELDS, user_create, user_delete, user_update
 from users.models import Role, User
+from users.selectors import user_list
 
 PROFILE_FIELDS = ("first_name", "last_name", "email", "phone")
 
@@ -68,6 +69,11 @@ class UserAdmin(ServiceModelAdmin, DjangoUserAdmin):
     filter_horizontal = ()
     instance_kwarg = "user"
     delete_service = staticmethod(user_delete)
+
+    def get_queryset(self, request):
+        # People's accounts: an API key's account is managed with its key (no password can
+        # be set on it here, so no one signs in as a key).
+        return user_list()
 
     def has_change_permission(self, request, obj=None) -> bool:
         return super().has_change_permission(request, obj) and may_manage(request.user, obj)

@@ -8,7 +8,8 @@ from users.models import User
 
 
 def user_list() -> QuerySet[User]:
-    return User.objects.order_by("id")
+    """People's accounts: an API key's own account is managed with its key."""
+    return User.objects.filter(api_key__isnull=True).order_by("id")
 
 
 # What authentication keeps of an account in the cache: every column but the hash.

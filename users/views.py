@@ -9,6 +9,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.settings import api_settings
 
+from apikeys.permissions import NotWithApiKey
 from logitrack.lockout import SignInLockedOut, is_locked_out
 from logitrack.openapi import (
     CONFLICT_RESPONSE,
@@ -59,7 +60,7 @@ class UserViewSet(ServiceModelViewSet):
     """Accounts. Staff only; only admins may create, change or delete admins."""
 
     serializer_class = UserSerializer
-    permission_classes = [IsStaff]
+    permission_classes = [IsStaff, NotWithApiKey]
     filterset_class = UserFilter
     search_fields = ["username", "email", "first_name", "last_name", "phone"]
     ordering_fields = ["username", "date_joined", "role"]
@@ -151,7 +152,7 @@ class PasswordChangeView(generics.GenericAPIView):
     issued before are refused); the answer carries new tokens for this one."""
 
     serializer_class = PasswordChangeInputSerializer
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, NotWithApiKey]
     throttle_scope = "auth"
 
     @extend_schema(

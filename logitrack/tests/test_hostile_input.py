@@ -17,6 +17,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
+from apikeys.tests.factories import issue_key
 from deliveries.tests.factories import DeliveryFactory, delivery_body
 from fleet.tests.factories import VehicleFactory
 from logitrack.filters import SEARCH_MAX_CHARACTERS, SEARCH_MAX_WORDS
@@ -45,7 +46,7 @@ class World:
 @pytest.fixture
 def world(db):
     dispatcher = UserFactory(dispatcher=True, username="dispatcher")
-    UserFactory(admin=True, username="admin")
+    admin = UserFactory(admin=True, username="admin")
     driver = UserFactory(username="driver")
     vehicle = VehicleFactory(plate_number="DEMO0001")
     delivery = DeliveryFactory()
@@ -54,12 +55,14 @@ def world(db):
     staff.force_authenticate(dispatcher)
     driving = APIClient()
     driving.force_authenticate(driver)
+    administering = APIClient()
+    administering.force_authenticate(admin)
     return World(
         dispatcher,
         driver,
         vehicle,
         delivery,
-        {"anonymous": anonymous, "staff": staff, "driver": driving},
+        {"anonymous": anonymous, "staff": staff, "driver": driving, "admin": administering},
     )
 
 
@@ -122,6 +125,16 @@ def _assign(vehicle_id):
     return lambda w, c: c.post(
         f"{DELIVERIES}{w.delivery.pk}/assign/", {"vehicle_id": vehicle_id(w)}, format="json"
     )
+
+
+def _with_api_key(header: str):
+    """GET the vehicles with ``Authorization: <header>``."""
+    return lambda w, c: c.get(VEHICLES, HTTP_AUTHORIZATION=header)
+
+
+def _with_issued_key(**state):
+    """GET the vehicles with a key issued in ``state`` (revoked, expired)."""
+    return lambda w, c: c.get(VEHICLES, HTTP_AUTHORIZATION=f"Api-Key {issue_key(**state).secret}")
 
 
 # (id, who, call, status, codes: the error codes expected, any of them)
@@ -444,6 +457,65 @@ CASES = [
     ),
     ("too many events", "staff", _post(WEBHOOKS, _hook(events=["*"] * 100)), 400, {"max_length"}),
     ("driver lists webhooks", "driver", _get(WEBHOOKS), 403, {"permission_denied"}),
+    (
+        "a minute of 99",
+        "staff",
+        _post(DELIVERIES, delivery_body(scheduled_for="2030-01-01T12:99:00Z")),
+        400,
+        {"invalid"},
+    ),
+    (
+        "an api key expiring at a minute of 99",
+        "admin",
+        _post(
+            "/api/v1/api-keys/",
+            {"name": "Shop", "role": "readonly", "expires_at": "2030-01-01T12:99:00Z"},
+        ),
+        400,
+        {"invalid"},
+    ),
+    # API keys.
+    (
+        "api key header without a key",
+        "anonymous",
+        _with_api_key("Api-Key"),
+        401,
+        {"bad_authorization_header"},
+    ),
+    (
+        "api key header with two keys",
+        "anonymous",
+        _with_api_key("Api-Key abc def"),
+        401,
+        {"bad_authorization_header"},
+    ),
+    (
+        "unknown api key",
+        "anonymous",
+        _with_api_key("Api-Key AbCdEfGh." + "x" * 32),
+        401,
+        {"api_key_not_valid"},
+    ),
+    (
+        "api key of another shape",
+        "anonymous",
+        _with_api_key("Api-Key " + "é\x00" * 3000),
+        401,
+        {"api_key_not_valid"},
+    ),
+    ("revoked api key", "anonymous", _with_issued_key(revoked=True), 401, {"api_key_revoked"}),
+    ("expired api key", "anonymous", _with_issued_key(expired=True), 401, {"api_key_expired"}),
+    (
+        "read-only api key writes",
+        "anonymous",
+        lambda w, c: c.post(
+            VEHICLES,
+            _vehicle_body(),
+            HTTP_AUTHORIZATION=f"Api-Key {issue_key(role='readonly').secret}",
+        ),
+        403,
+        {"api_key_read_only"},
+    ),
     # Who may read what.
     (
         "driver reads maintenance records",

@@ -381,3 +381,20 @@ def test_report_numeric_filters_take_numbers_or_their_text(admin_client):
             REPORTS, {"kind": "deliveries_csv", "filters": {"vehicle": value}}
         )
         assert response.status_code == 202, value
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/deliveries/bulk-assign/", {"atomic": [], "items": ["g?", "x"]}),
+        ("/api/v1/webhooks/", {"url": "https://203.0.113.9/", "events": ["*", "x" * 300]}),
+    ],
+)
+def test_an_error_on_a_list_item_is_documented_with_its_index(schema, admin_client, path, body):
+    """The API names a list's item by its index (``items.1``), where drf-standardized-errors
+    writes ``items.INDEX``."""
+    response = admin_client.post(path, body)
+
+    assert response.status_code == 400
+    assert any(error["attr"].endswith(".1") for error in response.json()["errors"])
+    assert_documented(schema, path, "post", response)

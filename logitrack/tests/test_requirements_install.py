@@ -29,6 +29,7 @@ IMPORT_NAMES = {
     "django-cors-headers": "corsheaders",
     "django-filter": "django_filters",
     "djangorestframework": "rest_framework",
+    "djangorestframework-api-key": "rest_framework_api_key",
     "djangorestframework-simplejwt": "rest_framework_simplejwt",
     "psycopg2-binary": "psycopg2",
     "python-dotenv": "dotenv",
