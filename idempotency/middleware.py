@@ -28,14 +28,16 @@ API_PATH = "/api/v1/"
 # Answers never kept: those of the auth endpoints (sign-in and the rest), and the creation
 # of an API key, whose answer holds the key, to be shown once only.
 EXEMPT_PREFIX = "/api/v1/auth/"
-EXEMPT_PATHS = frozenset({"/api/v1/api-keys/"})
+# Answers that show a secret once (an API key, a webhook endpoint's signing secret) are
+# never kept: a repeat would show the secret again to whoever holds the key.
+EXEMPT_PATHS = re.compile(r"/api/v1/(api-keys/|webhooks/|webhooks/[^/]+/rotate-secret/)")
 KEY = re.compile(r"[\x20-\x7e]{1,255}")  # printable ASCII
 INVALID_KEY = "An Idempotency-Key is 1 to 255 printable ASCII characters."
 
 
 def is_exempt(path: str) -> bool:
     """Whether a ``POST`` to ``path`` ignores its Idempotency-Key."""
-    return path.startswith(EXEMPT_PREFIX) or path in EXEMPT_PATHS
+    return path.startswith(EXEMPT_PREFIX) or EXEMPT_PATHS.fullmatch(path) is not None
 
 
 def _signed_in_user(request) -> User | None:

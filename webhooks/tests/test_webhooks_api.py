@@ -1,6 +1,8 @@
 import pytest
 from standardwebhooks import Webhook
 
+from idempotency.models import IdempotentRequest
+from idempotency.tests.test_idempotency_api import signed_in
 from services.exceptions import WebhookUrlNotAllowed
 from webhooks.guard import HTTPS_ONLY, NO_CREDENTIALS, UNRESOLVED
 from webhooks.models import WebhookEndpoint
@@ -192,3 +194,26 @@ def test_with_names_not_resolved_only_an_address_is_accepted(dispatcher_client, 
     assert refused.status_code == 400
     assert UNRESOLVED in refused.json()["errors"][0]["detail"]
     assert accepted.status_code == 201, accepted.content
+
+
+def test_answers_with_a_secret_are_not_kept_for_an_idempotency_key(dispatcher, resolver):
+    """Creating an endpoint and rotating its secret show the secret once: a repeat with
+    the same Idempotency-Key does it again rather than replay the stored secret."""
+    resolver["hooks.example.com"] = [PUBLIC]
+    client = signed_in(dispatcher)  # a token: the middleware reads the header
+    body = {"url": "https://hooks.example.com/in", "events": ["*"]}
+    first = client.post(WEBHOOKS, body, format="json", HTTP_IDEMPOTENCY_KEY="w-1")
+    second = client.post(WEBHOOKS, body, format="json", HTTP_IDEMPOTENCY_KEY="w-1")
+    rotate = f"{WEBHOOKS}{first.json()['id']}/rotate-secret/"
+    rotated = [client.post(rotate, HTTP_IDEMPOTENCY_KEY="r-1") for _ in range(2)]
+
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json()["secret"] != second.json()["secret"]
+    assert [r.status_code for r in rotated] == [200, 200]
+    assert rotated[0].json()["secret"] != rotated[1].json()["secret"]
+    assert not any("Idempotent-Replayed" in r for r in [second, *rotated])
+    assert not IdempotentRequest.objects.exists()
+    schema = client.get("/api/schema/?format=json").json()["paths"]
+    for path in ("/api/v1/webhooks/", "/api/v1/webhooks/{id}/rotate-secret/"):
+        names = [p.get("name") for p in schema[path]["post"].get("parameters", [])]
+        assert "Idempotency-Key" not in names
