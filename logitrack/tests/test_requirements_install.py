@@ -30,6 +30,7 @@ IMPORT_NAMES = {
     "django-filter": "django_filters",
     "djangorestframework": "rest_framework",
     "djangorestframework-simplejwt": "rest_framework_simplejwt",
+    "pillow": "PIL",
     "psycopg2-binary": "psycopg2",
     "python-dotenv": "dotenv",
     "python-dateutil": "dateutil",
