@@ -46,6 +46,7 @@ DELIVERY_FIELDS = (
     "weight_kg",
     "scheduled_for",
     "notes",
+    "proof_required",
     "failure_reason",
     "created_at",
     "updated_at",

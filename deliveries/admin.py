@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from deliveries.models import DELIVERY_EDITABLE_FIELDS, Delivery, DeliveryEvent
+from deliveries.models import DELIVERY_EDITABLE_FIELDS, Delivery, DeliveryEvent, ProofKind
 from logitrack.admin_mixins import ReadOnlyTabularInline, ServiceFormMixin, ServiceModelAdmin
 from services.deliveries import (
     EDITABLE_STATUSES,
@@ -18,6 +18,9 @@ class DeliveryAdminForm(ServiceFormMixin, forms.ModelForm):
     any other refusal) appear as errors on the form."""
 
     error_fields = {"vehicle_id": "vehicle", "driver_id": "driver"}
+    proof_required = forms.TypedMultipleChoiceField(
+        choices=ProofKind.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
 
     class Meta:
         model = Delivery

@@ -1,8 +1,11 @@
 import re
 import secrets
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import Storage, storages
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -29,6 +32,23 @@ class DeliveryStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class ProofKind(models.TextChoices):
+    PHOTO = "photo", "Photo"
+    SIGNATURE = "signature", "Signature"
+
+
+def validate_proof_kinds(value) -> None:
+    """``proof_required``: a list of distinct proof kinds."""
+    if not isinstance(value, list) or any(kind not in ProofKind.values for kind in value):
+        raise ValidationError(
+            "Give a list of proof kinds: %(kinds)s.",
+            code="invalid_choice",
+            params={"kinds": ", ".join(ProofKind.values)},
+        )
+    if len(set(value)) != len(value):
+        raise ValidationError("Name each proof kind once.", code="invalid")
+
+
 # What a client may set on a delivery (status, vehicle and driver move through the services).
 DELIVERY_EDITABLE_FIELDS = (
     "origin_address",
@@ -39,6 +59,7 @@ DELIVERY_EDITABLE_FIELDS = (
     "weight_kg",
     "scheduled_for",
     "notes",
+    "proof_required",
 )
 
 # Statuses in which a delivery occupies its vehicle.
@@ -69,6 +90,14 @@ class Delivery(models.Model):
     )
     scheduled_for = models.DateTimeField()
     notes = models.TextField(blank=True, max_length=2000)
+    # The proof kinds (``ProofKind``) that must be on record before it can be delivered.
+    # A database default too, for rows written without the ORM (``seed_demo``'s COPY).
+    proof_required = models.JSONField(
+        default=list,
+        db_default=models.Value([], output_field=models.JSONField()),
+        blank=True,
+        validators=[validate_proof_kinds],
+    )
     failure_reason = models.TextField(blank=True, max_length=1000)
     vehicle = models.ForeignKey(
         Vehicle,
@@ -165,6 +194,56 @@ class DeliveryEvent(models.Model):
         if self.pk is not None:
             raise ValueError("Delivery events are append-only.")
         super().save(*args, **kwargs)
+
+
+def proof_storage() -> Storage:
+    """Where proof files are kept: the ``proofs`` storage of ``STORAGES``, which no URL
+    serves; the API streams each file to who may read its delivery."""
+    return storages["proofs"]
+
+
+def proof_file_name(proof: "DeliveryProof", filename: str) -> str:
+    """``proofs/<delivery id>/<random>.<ext>``: the client's file name is never used."""
+    extension = filename.rsplit(".", 1)[-1]
+    return f"proofs/{proof.delivery_id}/{uuid.uuid4().hex}.{extension}"
+
+
+class DeliveryProof(models.Model):
+    """A photo or signature taken at the door, re-encoded without metadata. Append-only."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="proofs")
+    kind = models.CharField(max_length=16, choices=ProofKind)
+    file = models.FileField(storage=proof_storage, upload_to=proof_file_name, max_length=255)
+    content_type = models.CharField(max_length=32, editable=False)
+    recipient_name = models.CharField(max_length=128, blank=True)
+    note = models.TextField(blank=True, max_length=1000)
+    lat = models.FloatField(null=True, blank=True)
+    lng = models.FloatField(null=True, blank=True)
+    captured_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["captured_at", "id"]
+        indexes = [
+            models.Index(fields=["delivery", "kind"], name="proof_delivery_kind_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(name="proof_kind_valid", condition=Q(kind__in=ProofKind.values)),
+            models.CheckConstraint(
+                name="proof_on_the_globe",
+                condition=Q(lat__isnull=True, lng__isnull=True)
+                | Q(lat__gte=-90, lat__lte=90, lng__gte=-180, lng__lte=180),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id}: {self.kind}"
 
 
 class ReportKind(models.TextChoices):

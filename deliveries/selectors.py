@@ -14,6 +14,7 @@ from deliveries.models import (
     TRACKING_CODE,
     Delivery,
     DeliveryEvent,
+    DeliveryProof,
     DeliveryStatus,
     Report,
 )
@@ -49,6 +50,30 @@ def vehicle_load_kg(*, vehicle: Vehicle, excluding: Delivery | None = None) -> D
 
 def delivery_event_list(*, delivery: Delivery) -> QuerySet[DeliveryEvent]:
     return delivery.events.select_related("actor").order_by("at", "id")
+
+
+def delivery_proof_list(*, delivery: Delivery) -> QuerySet[DeliveryProof]:
+    """The delivery's proofs, oldest first."""
+    return DeliveryProof.objects.filter(delivery=delivery).order_by("captured_at", "id")
+
+
+def delivery_proof_get(*, delivery: Delivery, proof_id: int) -> DeliveryProof | None:
+    """One of the delivery's proofs (``None`` for another delivery's or an unknown id)."""
+    return DeliveryProof.objects.filter(delivery=delivery, pk=proof_id).first()
+
+
+def delivery_proofs_missing(*, delivery: Delivery) -> list[str]:
+    """The kinds of ``delivery.proof_required`` with no proof on record, in that order;
+    no query when it requires none."""
+    if not delivery.proof_required:
+        return []
+    found = set(
+        DeliveryProof.objects.filter(delivery=delivery)
+        .order_by()
+        .values_list("kind", flat=True)
+        .distinct()
+    )
+    return [kind for kind in delivery.proof_required if kind not in found]
 
 
 def delivery_get_public(*, tracking_code: str) -> Delivery | None:

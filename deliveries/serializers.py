@@ -12,7 +12,9 @@ from deliveries.models import (
     DELIVERY_EDITABLE_FIELDS,
     Delivery,
     DeliveryEvent,
+    DeliveryProof,
     DeliveryStatus,
+    ProofKind,
     Report,
     ReportKind,
     ReportStatus,
@@ -23,6 +25,7 @@ from logitrack.fields import (
     MAX_ID,
     BoolField,
     ChoiceField,
+    CoordinateField,
     IdField,
     IntField,
     PlainDecimalField,
@@ -34,6 +37,11 @@ from users.serializers import DriverSummarySerializer, UserSummarySerializer
 
 
 class DeliverySerializer(serializers.ModelSerializer):
+    proof_required = serializers.ListField(
+        child=serializers.ChoiceField(choices=ProofKind.choices),
+        read_only=True,
+        help_text="Proof kinds that must be on record before `complete/` is allowed.",
+    )
     vehicle = VehicleSerializer(read_only=True, allow_null=True)
     driver = DriverSummarySerializer(read_only=True, allow_null=True)
 
@@ -78,10 +86,19 @@ class DeliveryInputSerializer(_AssignmentFieldsMixin, StrictModelSerializer):
     """Create or update; with ``vehicle_id`` the delivery goes through the assignment rules."""
 
     weight_kg = PlainDecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+    proof_required = serializers.ListField(
+        child=ChoiceField(choices=ProofKind.choices),
+        required=False,
+        help_text="Proof kinds the driver must add before completing it (default none); "
+        "each named once at most counts once.",
+    )
 
     class Meta:
         model = Delivery
         fields = [*DELIVERY_EDITABLE_FIELDS, "vehicle_id", "driver_id"]
+
+    def validate_proof_required(self, value: list[str]) -> list[str]:
+        return [kind for kind in ProofKind.values if kind in value]
 
 
 class DeliveryAssignInputSerializer(_AssignmentFieldsMixin):
@@ -119,6 +136,54 @@ class DeliveryEventSerializer(serializers.ModelSerializer):
         model = DeliveryEvent
         fields = ["from_status", "to_status", "at", "actor", "note"]
         read_only_fields = fields
+
+
+# Proof of delivery ------------------------------------------------------------------
+
+PROOF_FILE_MISSING = "Send a photo, a signature or both."
+COORDINATES_APART = "Give lat and lng together."
+
+
+class DeliveryProofInputSerializer(serializers.Serializer):
+    """A multipart upload: at least one file, what the recipient said and where."""
+
+    photo = serializers.FileField(
+        required=False,
+        help_text="JPEG, PNG or WebP, at most 10 MB (`PROOF_PHOTO_MAX_BYTES`); the type is "
+        "read from the content. Re-encoded without metadata.",
+    )
+    signature = serializers.FileField(
+        required=False,
+        help_text="PNG, at most 1 MB (`PROOF_SIGNATURE_MAX_BYTES`). Re-encoded.",
+    )
+    recipient_name = TextField(max_length=128, required=False, default="", allow_blank=True)
+    note = TextField(max_length=1000, required=False, default="", allow_blank=True)
+    lat = CoordinateField(min_value=-90, max_value=90, required=False)
+    lng = CoordinateField(min_value=-180, max_value=180, required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("photo") is None and attrs.get("signature") is None:
+            raise serializers.ValidationError({"photo": PROOF_FILE_MISSING}, code="required")
+        if ("lat" in attrs) != ("lng" in attrs):
+            missing = "lng" if "lat" in attrs else "lat"
+            raise serializers.ValidationError({missing: COORDINATES_APART}, code="required")
+        return attrs
+
+
+class DeliveryProofSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(
+        help_text="The file, for who may read the delivery (its driver and staff)."
+    )
+
+    class Meta:
+        model = DeliveryProof
+        fields = ["id", "kind", "url", "recipient_name", "note", "lat", "lng", "captured_at"]
+        read_only_fields = fields
+
+    def get_url(self, proof: DeliveryProof) -> str:
+        url = reverse("delivery-proof-file", kwargs={"pk": proof.delivery_id, "proof_id": proof.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
 
 
 class TrackingEventSerializer(serializers.ModelSerializer):

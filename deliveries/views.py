@@ -1,18 +1,25 @@
 from typing import cast
 
+from django.conf import settings
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
 from drf_standardized_errors.openapi_utils import get_form_fields_with_error_codes
-from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
+from drf_standardized_errors.openapi_validation_errors import (
+    extend_validation_errors,
+    set_validation_errors,
+)
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.filters import OrderingFilter
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -25,6 +32,8 @@ from deliveries.selectors import (
     delivery_get_public,
     delivery_list,
     delivery_page,
+    delivery_proof_get,
+    delivery_proof_list,
     delivery_rendered,
     delivery_stats,
     report_list,
@@ -41,6 +50,8 @@ from deliveries.serializers import (
     DeliveryEventSerializer,
     DeliveryFailInputSerializer,
     DeliveryInputSerializer,
+    DeliveryProofInputSerializer,
+    DeliveryProofSerializer,
     DeliverySerializer,
     ReportCreateInputSerializer,
     ReportSerializer,
@@ -48,16 +59,22 @@ from deliveries.serializers import (
     TrackingSerializer,
 )
 from logitrack.exception_handler import error_answer
+from logitrack.fields import MAX_ID
 from logitrack.filters import FilterBackend
+from logitrack.negotiation import JsonErrorsOnly
 from logitrack.openapi import CONFLICT_RESPONSE, refused_with_results
 from logitrack.pagination import KeysetPagination
 from logitrack.permissions import IsStaff
 from logitrack.viewsets import ServiceModelViewSet
 from services import deliveries as delivery_services
+from services import proofs as proof_services
 from services import reports as report_services
 from services.bulk import bulk_run
 from services.exceptions import (
     DriverNotADriver,
+    FileTooLarge,
+    InvalidImage,
+    ProofRequired,
     VehicleInMaintenance,
     VehicleOutOfService,
     VehicleOverCapacity,
@@ -86,6 +103,36 @@ BULK_DESCRIPTION = (
     "codes). At most 500 items (`400 too_many_items`). With `atomic`, any refused item "
     "answers 400 with every item's result, and nothing is written."
 )
+
+
+PROOF_ADD_DESCRIPTION = (
+    "Multipart. While the delivery is `in_transit` (else `409 invalid_transition`), by its "
+    "driver or staff. One proof per file: sending one file answers that proof; sending "
+    "`photo` and `signature` answers a list of both, the photo first. `400 invalid_image` "
+    "when a file's content is not an image of the allowed types, or has more than "
+    "`PROOF_MAX_PIXELS` pixels; `400 file_too_large` over its limit (or a body larger than "
+    "both limits together). Emits `delivery.proof_added`."
+)
+_PROOF = {"$ref": "#/components/schemas/DeliveryProof"}
+PROOF_CREATED_SCHEMA = {"oneOf": [_PROOF, {"type": "array", "items": _PROOF}]}
+PROOF_FILE_TYPES = ("image/jpeg", "image/png", "image/webp")
+NO_SUCH_PROOF = "This delivery has no proof with this id."
+
+
+def _refuse_oversized_upload(request) -> None:
+    """A body larger than both files and the form's text together cannot be a proof:
+    refused before it is read."""
+    limit = (
+        settings.PROOF_PHOTO_MAX_BYTES
+        + settings.PROOF_SIGNATURE_MAX_BYTES
+        + (settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0)
+    )
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > limit:
+        raise FileTooLarge(field="The upload", limit=limit, attr="photo")
 
 
 def _valid(serializer_class, data) -> dict:
@@ -271,7 +318,14 @@ class DeliveryViewSet(ServiceModelViewSet):
         delivery = delivery_services.delivery_start(delivery=self.get_object(), actor=request.user)
         return Response(self.render(delivery))
 
-    @_transition_doc("Complete: in transit → delivered")
+    @extend_schema(
+        request=None,
+        responses={200: DeliverySerializer, 409: CONFLICT_RESPONSE},
+        summary="Complete: in transit → delivered",
+        description="`409 invalid_transition` when the delivery's status does not allow it; "
+        "`400 proof_required` while a kind of `proof_required` has no proof, the kinds "
+        "in the error's `missing`.",
+    )
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         delivery = delivery_services.delivery_complete(
@@ -310,6 +364,113 @@ class DeliveryViewSet(ServiceModelViewSet):
     def events(self, request, pk=None):
         events = delivery_event_list(delivery=self.get_object())
         return Response(DeliveryEventSerializer(events, many=True).data)
+
+    @extend_schema(
+        responses={200: DeliveryProofSerializer(many=True)},
+        summary="Proofs of delivery, oldest first",
+        filters=False,
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        pagination_class=None,
+        filter_backends=[],
+        parser_classes=[MultiPartParser],
+    )
+    def proofs(self, request, pk=None):
+        proofs = delivery_proof_list(delivery=self.get_object())
+        context = self.get_serializer_context()
+        return Response(DeliveryProofSerializer(proofs, many=True, context=context).data)
+
+    @extend_schema(
+        request=DeliveryProofInputSerializer,
+        responses={
+            201: OpenApiResponse(
+                PROOF_CREATED_SCHEMA,
+                description="The proof; a list of two when both files were sent.",
+            ),
+            409: CONFLICT_RESPONSE,
+        },
+        summary="Add proof of delivery: a photo, a signature or both",
+        description=PROOF_ADD_DESCRIPTION,
+    )
+    @proofs.mapping.post
+    def proof_add(self, request, pk=None):
+        delivery = self.get_object()
+        _refuse_oversized_upload(request)
+        data = self._validated(DeliveryProofInputSerializer)
+        proofs = proof_services.delivery_proof_add(
+            delivery=delivery,
+            actor=request.user,
+            details=proof_services.ProofDetails(
+                recipient_name=data["recipient_name"],
+                note=data["note"],
+                lat=data.get("lat"),
+                lng=data.get("lng"),
+            ),
+            photo=data.get("photo"),
+            signature=data.get("signature"),
+        )
+        context = self.get_serializer_context()
+        body = DeliveryProofSerializer(proofs, many=True, context=context).data
+        return Response(body[0] if len(body) == 1 else body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("proof_id", int, OpenApiParameter.PATH)],
+        responses={
+            **{
+                (200, content_type): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")
+                for content_type in PROOF_FILE_TYPES
+            },
+        },
+        summary="A proof's file",
+        description="Streamed to the delivery's driver and staff only; the type is the "
+        "stored image's, whatever `Accept` asks.",
+        filters=False,
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"proofs/(?P<proof_id>[0-9]+)/file",
+        url_name="proof-file",
+        pagination_class=None,
+        filter_backends=[],
+        content_negotiation_class=JsonErrorsOnly,
+    )
+    def proof_file(self, request, pk=None, proof_id=None):
+        delivery = self.get_object()
+        number = int(str(proof_id))
+        proof = delivery_proof_get(delivery=delivery, proof_id=number) if number <= MAX_ID else None
+        if proof is None:
+            raise NotFound(NO_SUCH_PROOF)
+        extension = proof.file.name.rsplit(".", 1)[-1]
+        return FileResponse(
+            proof.file.open("rb"),
+            content_type=proof.content_type,
+            filename=f"{delivery.tracking_code}-{proof.kind}-{proof.pk}.{extension}",
+        )
+
+
+# The proof upload's own refusals, by the field they name. The upload is the POST mapped
+# onto proofs/ (its action: proof_add), which extend_validation_errors does not take for
+# an action name, so its errors are set as that decorator sets them.
+for _proof_field, _codes in {
+    "photo": [InvalidImage.code, FileTooLarge.code, "required"],
+    "signature": [InvalidImage.code, FileTooLarge.code],
+    "lat": ["required"],
+    "lng": ["required"],
+}.items():
+    set_validation_errors(
+        DeliveryViewSet,
+        error_codes=_codes,
+        field_name=_proof_field,
+        actions=["proof_add"],
+        methods=None,
+        versions=None,
+    )
+extend_validation_errors([ProofRequired.code], field_name="proof_required", actions=["complete"])(
+    DeliveryViewSet
+)
 
 
 class TrackingView(generics.GenericAPIView):

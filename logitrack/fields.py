@@ -18,6 +18,7 @@ from rest_framework import serializers
 # The largest primary key PostgreSQL's bigint holds.
 MAX_ID = 2**63 - 1
 PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?", re.ASCII)
+PLAIN_FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 
@@ -84,6 +85,18 @@ class PlainDecimalField(_JsonTyped, serializers.DecimalField):
         if not isinstance(data, str) or not PLAIN_DECIMAL.fullmatch(data.strip()):
             raise serializers.ValidationError(NOT_PLAIN_DECIMAL, code="invalid")
         return super().to_internal_value(data.strip())
+
+
+class CoordinateField(serializers.FloatField):
+    """A latitude or longitude: a JSON number or, in a form, its ASCII digits (``52.37``,
+    ``-4.9e1``); no ``1_000``, no ``٣``, no ``NaN``, no booleans."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float | str):
+            self.fail("invalid")
+        if isinstance(data, str) and not PLAIN_FLOAT.fullmatch(data.strip()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class AwareDateTimeField(serializers.DateTimeField):

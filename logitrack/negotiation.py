@@ -26,3 +26,11 @@ class ContentNegotiation(DefaultContentNegotiation):
         renderer, media_type = super().select_renderer(request, renderers, format_suffix)
         _chosen.set(key, (renderers.index(renderer), media_type))
         return renderer, media_type
+
+
+class JsonErrorsOnly(DefaultContentNegotiation):
+    """For a view that answers a file (a ``FileResponse`` of its own type) or a JSON
+    error: JSON whatever ``Accept`` asks, so an error is never a ``406``."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type

@@ -24,6 +24,7 @@ from drf_spectacular.utils import (
 )
 from drf_standardized_errors import openapi
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ValidationErrorEnum
+from drf_standardized_errors.openapi_utils import get_error_serializer
 from drf_standardized_errors.settings import package_settings
 from inflection import camelize
 from rest_framework import serializers
@@ -45,7 +46,7 @@ def _conflict_codes() -> list[str]:
         todo.extend(cls.__subclasses__())
         if cls is not Conflict:
             found.append(cls.code)
-    return sorted(found)
+    return sorted(set(found))  # a subclass may share its parent's code
 
 
 class ConflictErrorSerializer(serializers.Serializer):
@@ -210,6 +211,22 @@ class ParseErrorResponseSerializer(serializers.Serializer):
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
+def _proof_required_extras() -> dict[str, serializers.Field]:
+    from deliveries.models import ProofKind
+
+    return {
+        "missing": serializers.ListField(
+            child=serializers.ChoiceField(choices=ProofKind.choices),
+            help_text="The proof kinds still missing.",
+        )
+    }
+
+
+# Keys a 400 error entry carries besides code, detail and attr, by its code (a domain
+# error's ``extra``, see ``logitrack.exception_handler``).
+ERROR_EXTRAS = {"proof_required": _proof_required_extras}
+
+
 # ``?search=`` (logitrack.filters.SearchFilter): too long is refused on ``search``; DRF's
 # own check, a CharField's, refuses a NUL character with an error that names no field.
 SEARCH_ERROR_CODES: dict[Any, set[str]] = {
@@ -327,6 +344,41 @@ class AutoSchema(openapi.AutoSchema):
         # Only a view that reads a body can fail to parse one; the library assumes any
         # view with a JSON parser can, GET and body-less actions included.
         return self._has_body() and super()._should_add_parse_error_response()
+
+    def _get_serializer_for_validation_error_response(self):
+        """As the library builds it; an entry whose code carries more keys
+        (``ERROR_EXTRAS``) documents them."""
+        codes_by_field = self._get_validation_error_codes_by_field(
+            self._determine_fields_with_error_codes()
+        )
+        operation_id = self.get_operation_id()
+        entries: dict[str, Any] = {}
+        for attr, codes in codes_by_field.items():
+            entry = get_error_serializer(operation_id, attr, codes)
+            extras = {
+                name: field
+                for code, fields in ERROR_EXTRAS.items()
+                if code in codes
+                for name, field in fields().items()
+            }
+            if extras:
+                meta = type("Meta", (), {"ref_name": entry.Meta.ref_name})  # type: ignore[attr-defined]
+                entry = type(entry.__name__, (entry,), {**extras, "Meta": meta})
+            entries[attr] = entry
+
+        class ValidationErrorSerializer(serializers.Serializer):
+            type = serializers.ChoiceField(choices=ValidationErrorEnum.choices)
+            errors = PolymorphicProxySerializer(  # type: ignore[assignment]  # a field, not .errors
+                component_name=f"{camelize(operation_id)}Error",
+                resource_type_field_name="attr",
+                serializers=entries,
+                many=True,
+            )
+
+            class Meta:
+                ref_name = f"{camelize(operation_id)}ValidationError"
+
+        return ValidationErrorSerializer
 
     def _get_http400_serializer(self):
         # The library tells a parse error from a validation error by ``type``; here both

@@ -5,6 +5,7 @@ project runs on embedded defaults (SQLite file, local-memory cache) as long as
 ``DJANGO_DEBUG`` is on; with it off, the secrets below must be provided.
 """
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -218,6 +219,12 @@ WEBHOOK_RESOLVE_NAMES = env_bool("WEBHOOK_RESOLVE_NAMES", default=True)
 # Seconds a receiver has to connect and answer.
 WEBHOOK_TIMEOUT = env_float("WEBHOOK_TIMEOUT", default=10.0)
 
+# Proof of delivery: the largest photo (JPEG, PNG or WebP) and signature (PNG) accepted, in
+# bytes, and the most pixels an image may have (more: 400 invalid_image, before decoding).
+PROOF_PHOTO_MAX_BYTES = env_int("PROOF_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
+PROOF_SIGNATURE_MAX_BYTES = env_int("PROOF_SIGNATURE_MAX_BYTES", default=1024 * 1024)
+PROOF_MAX_PIXELS = env_int("PROOF_MAX_PIXELS", default=50_000_000)
+
 # Reports one user may have queued or being built at once (more: 429 too_many_reports).
 REPORTS_AT_ONCE = env_int("REPORTS_AT_ONCE", default=3)
 
@@ -253,8 +260,21 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# Proof-of-delivery files: never served from a URL (the API streams them to who may read
+# the delivery). By default under MEDIA_ROOT/proofs/; PROOF_STORAGE_BACKEND and
+# PROOF_STORAGE_OPTIONS (JSON) name another backend, e.g. django-storages' S3 (docs/deploy.md).
+PROOF_STORAGE_BACKEND = env_str(
+    "PROOF_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+)
+try:
+    PROOF_STORAGE_OPTIONS = json.loads(env_str("PROOF_STORAGE_OPTIONS", default="{}"))
+except ValueError as exc:
+    raise ImproperlyConfigured("PROOF_STORAGE_OPTIONS must be a JSON object.") from exc
+if not isinstance(PROOF_STORAGE_OPTIONS, dict):
+    raise ImproperlyConfigured("PROOF_STORAGE_OPTIONS must be a JSON object.")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "proofs": {"BACKEND": PROOF_STORAGE_BACKEND, "OPTIONS": PROOF_STORAGE_OPTIONS},
     # Served by WhiteNoise, compressed, so the admin and the docs need no web server.
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
@@ -411,6 +431,8 @@ SPECTACULAR_SETTINGS = {
         "VehicleStatusEnum": "fleet.models.VehicleStatus.choices",
         "VehicleTypeEnum": "fleet.models.VehicleType.choices",
         "RoleEnum": "users.models.Role.choices",
+        "ProofKindEnum": "deliveries.models.ProofKind.choices",
+        "ReportKindEnum": "deliveries.models.ReportKind.choices",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",

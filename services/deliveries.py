@@ -5,13 +5,14 @@ order of ``services.common``: the delivery, then the vehicle, then the driver. A
 rule leaves nothing behind.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from deliveries.models import DELIVERY_EDITABLE_FIELDS, Delivery, DeliveryEvent, DeliveryStatus
-from deliveries.selectors import delivery_rendered, vehicle_load_kg
+from deliveries.selectors import delivery_proofs_missing, delivery_rendered, vehicle_load_kg
 from fleet.models import Vehicle, VehicleStatus
 from logitrack import cache
 from services.common import database_rules, lock, model_update
@@ -20,6 +21,7 @@ from services.exceptions import (
     DeliveryNotEditable,
     DriverNotADriver,
     InvalidTransition,
+    ProofRequired,
     VehicleInMaintenance,
     VehicleOutOfService,
     VehicleOverCapacity,
@@ -230,10 +232,20 @@ def delivery_delete(*, delivery: Delivery, actor: User | None) -> None:
 
 
 def _move(
-    *, delivery: Delivery, to_status: str, actor: User | None, note: str = "", **changes: Any
+    *,
+    delivery: Delivery,
+    to_status: str,
+    actor: User | None,
+    note: str = "",
+    check: Callable[[Delivery], None] | None = None,
+    **changes: Any,
 ) -> Delivery:
+    """Moves the locked delivery to ``to_status`` once the transition and ``check`` (given
+    the locked row) allow it."""
     locked = lock(delivery)
     _check_transition(locked, to_status)
+    if check is not None:
+        check(locked)
     from_status = locked.status
     locked.status = to_status
     for name, value in changes.items():
@@ -262,10 +274,26 @@ def delivery_start(*, delivery: Delivery, actor: User | None) -> Delivery:
     return _move(delivery=delivery, to_status=S.IN_TRANSIT, actor=actor)
 
 
+def _check_proofs(delivery: Delivery) -> None:
+    missing = delivery_proofs_missing(delivery=delivery)
+    if missing:
+        raise ProofRequired(
+            kinds=", ".join(missing), attr="proof_required", extra={"missing": missing}
+        )
+
+
 @transaction.atomic
 def delivery_complete(*, delivery: Delivery, actor: User | None) -> Delivery:
-    """``in_transit`` → ``delivered`` with ``delivered_at`` set. Locks the delivery."""
-    return _move(delivery=delivery, to_status=S.DELIVERED, actor=actor, delivered_at=timezone.now())
+    """``in_transit`` → ``delivered`` with ``delivered_at`` set; ``400 proof_required``
+    (``missing``: the kinds) while a kind of ``proof_required`` has no proof on record.
+    Locks the delivery, so a proof added meanwhile is seen."""
+    return _move(
+        delivery=delivery,
+        to_status=S.DELIVERED,
+        actor=actor,
+        check=_check_proofs,
+        delivered_at=timezone.now(),
+    )
 
 
 @transaction.atomic

@@ -166,6 +166,33 @@ class ReportNotReady(Conflict):
     message = "The report is {status}; it can be downloaded once it is done."
 
 
+# Proof of delivery ----------------------------------------------------------------
+
+
+class InvalidImage(RuleViolation):
+    code = "invalid_image"
+    message = "{field} is not an image LogiTrack takes: {reason}"
+
+
+class FileTooLarge(RuleViolation):
+    code = "file_too_large"
+    message = "{field} is larger than {limit} bytes."
+
+
+class ProofRequired(RuleViolation):
+    """``extra``: ``{"missing": [kinds]}``, added to the error entry; it names the
+    delivery's ``proof_required``."""
+
+    code = "proof_required"
+    message = "The delivery needs proof before it is delivered: {kinds} missing."
+
+
+class ProofNotAllowed(InvalidTransition):
+    """The contract's ``invalid_transition`` for a proof added outside ``in_transit``."""
+
+    message = "Proof can be added only while a delivery is in transit; this one is {status}."
+
+
 # Webhooks -------------------------------------------------------------------------
 
 

@@ -6,14 +6,18 @@ One row per case: who asks, the request, the status and the error code expected.
 """
 
 import base64
+import io
 import json
+import struct
 import time
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
 import pytest
 from django.conf import settings
+from PIL import Image
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -135,6 +139,45 @@ def _with_api_key(header: str):
 def _with_issued_key(**state):
     """GET the vehicles with a key issued in ``state`` (revoked, expired)."""
     return lambda w, c: c.get(VEHICLES, HTTP_AUTHORIZATION=f"Api-Key {issue_key(**state).secret}")
+
+
+def _file(name: str, content: bytes):
+    handle = io.BytesIO(content)
+    handle.name = name
+    return handle
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A few hundred bytes of PNG whose header claims ``width`` × ``height`` pixels."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit grey
+    pixels = zlib.compress(b"\x00" * 4096)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def _proof(fields, *, driver_s_own=True, status="in_transit"):
+    """A multipart proof upload to a delivery of the signed-in driver (or another's)."""
+
+    def call(w, c):
+        crew = {"driver": w.driver} if driver_s_own else {}
+        delivery = DeliveryFactory(**{status: True}, **crew)
+        body = {key: value() if callable(value) else value for key, value in fields.items()}
+        return c.post(f"{DELIVERIES}{delivery.pk}/proofs/", body, format="multipart")
+
+    return call
 
 
 # (id, who, call, status, codes: the error codes expected, any of them)
@@ -515,6 +558,101 @@ CASES = [
         ),
         403,
         {"api_key_read_only"},
+    ),
+    # Proof of delivery uploads.
+    (
+        "text file named .jpg",
+        "driver",
+        _proof({"photo": lambda: _file("door.jpg", b"hello " * 100)}),
+        400,
+        {"invalid_image"},
+    ),
+    (
+        "png bomb of 400 million pixels",
+        "driver",
+        _proof({"photo": lambda: _file("bomb.png", _png_claiming(20_000, 20_000))}),
+        400,
+        {"invalid_image"},
+    ),
+    (
+        "png bomb of 60 million pixels",
+        "driver",
+        _proof({"photo": lambda: _file("bomb.png", _png_claiming(10_000, 6_000))}),
+        400,
+        {"invalid_image"},
+    ),
+    (
+        "signature over 1 MB",
+        "driver",
+        _proof({"signature": lambda: _file("s.png", b"\x89PNG" + b"0" * 1_048_577)}),
+        400,
+        {"file_too_large"},
+    ),
+    (
+        "html as a signature",
+        "driver",
+        _proof({"signature": lambda: _file("s.png", b"<script>alert(1)</script>")}),
+        400,
+        {"invalid_image"},
+    ),
+    ("proof without a file", "driver", _proof({"note": "x"}), 400, {"required"}),
+    *[
+        (
+            f"proof at lat {lat!r}",
+            "driver",
+            _proof({"photo": lambda: _file("p.png", _png()), "lat": lat, "lng": "4.9"}),
+            400,
+            {code},
+        )
+        for lat, code in [
+            ("91", "max_value"),
+            ("-90.0001", "min_value"),
+            ("NaN", "invalid"),
+            ("1e400", "invalid"),
+            ("٣", "invalid"),
+        ]
+    ],
+    (
+        "proof note one over",
+        "driver",
+        _proof({"photo": lambda: _file("p.png", _png()), "note": "n" * 1001}),
+        400,
+        {"max_length"},
+    ),
+    (
+        "nul in the recipient's name",
+        "driver",
+        _proof({"photo": lambda: _file("p.png", _png()), "recipient_name": "A\x00B"}),
+        400,
+        {"null_characters_not_allowed"},
+    ),
+    (
+        "proof on another driver's delivery",
+        "driver",
+        _proof({"photo": lambda: _file("p.png", _png())}, driver_s_own=False),
+        404,
+        {"not_found"},
+    ),
+    (
+        "proof before departure",
+        "driver",
+        _proof({"photo": lambda: _file("p.png", _png())}, status="assigned"),
+        409,
+        {"invalid_transition"},
+    ),
+    (
+        "proof as json",
+        "staff",
+        _post(DELIVERIES + "{w.delivery.pk}/proofs/", {"photo": "aGVsbG8="}),
+        415,
+        {"unsupported_media_type"},
+    ),
+    (
+        "huge proof id",
+        "staff",
+        lambda w, c: c.get(f"{DELIVERIES}{w.delivery.pk}/proofs/{2**70}/file/"),
+        404,
+        {"not_found"},
     ),
     # Who may read what.
     (

@@ -3,16 +3,19 @@ and the bodies the API sends match the documented schemas (the contract's additi
 2026-11-29). ``make fuzz`` checks the same against a running server, at random; these
 pin the cases the contract names."""
 
+import io
 import re
 
 import jsonschema
 import pytest
+from PIL import Image
 from rest_framework.test import APIClient
 
 from deliveries.models import Delivery, DeliveryStatus, Report
 from deliveries.serializers import FILTER_VALUE_TYPE_CODE
 from deliveries.tests.factories import DeliveryFactory
 from fleet.tests.factories import VehicleFactory
+from logitrack.tests import contract
 from services.webhooks import webhook_secret_new
 from users.tests.factories import TEST_PASSWORD, UserFactory
 from webhooks.models import WebhookEndpoint
@@ -23,6 +26,8 @@ SCHEMA_URL = "/api/schema/"
 TOKEN_PATHS = ("/api/v1/auth/token/", "/api/v1/auth/token/refresh/")
 BODY_METHODS = ("post", "put", "patch")
 MALFORMED_JSON = b'{"'
+# A multipart body without the boundary its parts need.
+MALFORMED_MULTIPART = (b"--x\r\n", "multipart/form-data")
 
 
 @pytest.fixture
@@ -154,9 +159,12 @@ def test_a_malformed_body_is_a_documented_400_on_every_operation_with_a_body(
     for path, method, operation in operations(schema):
         if "requestBody" not in operation:
             continue
-        response = getattr(client, method)(
-            _url(path, objects), MALFORMED_JSON, content_type="application/json"
+        body, content_type = (
+            (MALFORMED_JSON, "application/json")
+            if "application/json" in operation["requestBody"]["content"]
+            else MALFORMED_MULTIPART
         )
+        response = getattr(client, method)(_url(path, objects), body, content_type=content_type)
         assert response.status_code == 400, f"{method.upper()} {path}"
         assert [e["code"] for e in response.json()["errors"]] == ["parse_error"]
         assert_documented(schema, path, method, response)
@@ -398,3 +406,62 @@ def test_an_error_on_a_list_item_is_documented_with_its_index(schema, admin_clie
     assert response.status_code == 400
     assert any(error["attr"].endswith(".1") for error in response.json()["errors"])
     assert_documented(schema, path, "post", response)
+
+
+# Proof of delivery: multipart in, one proof or a list out, files of their own type ----
+
+PROOFS = "/api/v1/deliveries/{id}/proofs/"
+PROOF_FILE = "/api/v1/deliveries/{id}/proofs/{proof_id}/file/"
+COMPLETE = "/api/v1/deliveries/{id}/complete/"
+
+
+def _image(image_format: str) -> io.BytesIO:
+    out = io.BytesIO()
+    Image.new("RGB", (16, 16), "blue").save(out, format=image_format)
+    out.seek(0)
+    out.name = f"proof.{image_format.lower()}"
+    return out
+
+
+def test_proof_answers_are_documented(schema, admin_client):
+    delivery = DeliveryFactory(in_transit=True, proof_required=["photo", "signature"])
+    path = PROOFS.replace("{id}", str(delivery.pk))
+    complete = COMPLETE.replace("{id}", str(delivery.pk))
+
+    refused_complete = admin_client.post(complete)
+    one = admin_client.post(path, {"photo": _image("JPEG")}, format="multipart")
+    both = admin_client.post(
+        path, {"photo": _image("WEBP"), "signature": _image("PNG")}, format="multipart"
+    )
+    not_an_image = admin_client.post(
+        path, {"photo": io.BytesIO(b"text"), "lat": "1", "lng": "2"}, format="multipart"
+    )
+    off_the_globe = admin_client.post(
+        path, {"photo": _image("PNG"), "lat": "100", "lng": "2"}, format="multipart"
+    )
+    listed = admin_client.get(path)
+    file = admin_client.get(one.json()["url"])
+
+    assert refused_complete.status_code == 400
+    assert refused_complete.json()["errors"][0]["missing"] == ["photo", "signature"]
+    assert_documented(schema, COMPLETE, "post", refused_complete)
+    assert (one.status_code, both.status_code) == (201, 201)
+    assert isinstance(one.json(), dict) and len(both.json()) == 2
+    for response in (one, both, not_an_image, off_the_globe):
+        assert_documented(schema, PROOFS, "post", response)
+    assert [e["code"] for e in not_an_image.json()["errors"]] == ["invalid_image"]
+    assert_documented(schema, PROOFS, "get", listed)
+    assert set(listed.json()[0]) == contract.PROOF
+    assert file["Content-Type"] in schema["paths"][PROOF_FILE]["get"]["responses"]["200"]["content"]
+    assert_documented(schema, PROOF_FILE, "get", file)
+
+
+def test_a_proof_outside_transit_is_a_documented_409(schema, admin_client):
+    delivery = DeliveryFactory()
+
+    response = admin_client.post(
+        PROOFS.replace("{id}", str(delivery.pk)), {"photo": _image("PNG")}, format="multipart"
+    )
+
+    assert response.status_code == 409
+    assert_documented(schema, PROOFS, "post", response)

@@ -31,6 +31,7 @@ IMPORT_NAMES = {
     "djangorestframework": "rest_framework",
     "djangorestframework-api-key": "rest_framework_api_key",
     "djangorestframework-simplejwt": "rest_framework_simplejwt",
+    "pillow": "PIL",
     "psycopg2-binary": "psycopg2",
     "python-dotenv": "dotenv",
     "python-dateutil": "dateutil",
