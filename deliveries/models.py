@@ -3,7 +3,7 @@ import secrets
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -39,7 +39,11 @@ DELIVERY_EDITABLE_FIELDS = (
     "weight_kg",
     "scheduled_for",
     "notes",
+    "destination_lat",
+    "destination_lng",
 )
+
+DESTINATION_INCOMPLETE = "Give destination_lat and destination_lng together, or neither."
 
 # Statuses in which a delivery occupies its vehicle.
 ACTIVE_STATUSES = (DeliveryStatus.ASSIGNED, DeliveryStatus.IN_TRANSIT)
@@ -69,6 +73,13 @@ class Delivery(models.Model):
     )
     scheduled_for = models.DateTimeField()
     notes = models.TextField(blank=True, max_length=2000)
+    # Where the parcel goes, for the ETA: both or neither.
+    destination_lat = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    destination_lng = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
     failure_reason = models.TextField(blank=True, max_length=1000)
     vehicle = models.ForeignKey(
         Vehicle,
@@ -123,6 +134,18 @@ class Delivery(models.Model):
                 name="delivery_delivered_at_iff_delivered",
                 condition=Q(status=DeliveryStatus.DELIVERED, delivered_at__isnull=False)
                 | (~Q(status=DeliveryStatus.DELIVERED) & Q(delivered_at__isnull=True)),
+            ),
+            models.CheckConstraint(
+                name="delivery_destination_valid",
+                condition=Q(destination_lat__isnull=True, destination_lng__isnull=True)
+                | Q(
+                    destination_lat__gte=-90,
+                    destination_lat__lte=90,
+                    destination_lng__gte=-180,
+                    destination_lng__lte=180,
+                ),
+                violation_error_code="destination_incomplete",
+                violation_error_message=DESTINATION_INCOMPLETE,
             ),
         ]
 

@@ -3,7 +3,7 @@ from rest_framework.permissions import BasePermission
 from logitrack.permissions import is_staff_user
 
 # What a driver may do with a delivery of their own.
-DRIVER_ACTIONS = frozenset({"list", "retrieve", "events", "start", "complete", "fail"})
+DRIVER_ACTIONS = frozenset({"list", "retrieve", "events", "eta", "start", "complete", "fail"})
 
 
 class DeliveryAccess(BasePermission):

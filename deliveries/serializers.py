@@ -23,6 +23,7 @@ from logitrack.fields import (
     MAX_ID,
     BoolField,
     ChoiceField,
+    CoordinateField,
     IdField,
     IntField,
     PlainDecimalField,
@@ -74,10 +75,22 @@ class _AssignmentFieldsMixin(serializers.Serializer):
     )
 
 
+DESTINATION_HELP = (
+    "Degrees (WGS 84); give `destination_lat` and `destination_lng` together, or neither "
+    "(`400 destination_incomplete`). Used for the ETA."
+)
+
+
 class DeliveryInputSerializer(_AssignmentFieldsMixin, StrictModelSerializer):
     """Create or update; with ``vehicle_id`` the delivery goes through the assignment rules."""
 
     weight_kg = PlainDecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+    destination_lat = CoordinateField(
+        limit=90, required=False, allow_null=True, help_text=DESTINATION_HELP
+    )
+    destination_lng = CoordinateField(
+        limit=180, required=False, allow_null=True, help_text=DESTINATION_HELP
+    )
 
     class Meta:
         model = Delivery

@@ -8,6 +8,7 @@ wherever it comes from.
 """
 
 import datetime as dt
+import math
 import re
 
 from django.db import models
@@ -24,6 +25,8 @@ LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 NOT_PLAIN_DECIMAL = 'Write the number as a string of digits 0-9 with at most one point: "12.50".'
 NAIVE_DATETIME = "Include the UTC offset, e.g. 2030-01-31T09:00:00Z or +01:00."
 OUT_OF_RANGE_DATETIME = "Give a date between 2000 and 2099."
+OFF_THE_GLOBE = "Give a number from -{limit} to {limit}: this is not a place on Earth."
+INVALID_COORDINATES = "invalid_coordinates"
 
 
 class IdField(serializers.PrimaryKeyRelatedField):
@@ -70,6 +73,37 @@ class IntField(_JsonTyped, serializers.IntegerField):
 
 class BoolField(_JsonTyped, serializers.BooleanField):
     json_types = (bool,)
+
+
+class NumberField(_JsonTyped, serializers.FloatField):
+    """A finite JSON number (not text, not a boolean; ``1e400`` is refused), as a float."""
+
+    json_types = (int, float)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            self.fail("invalid")
+        return value
+
+
+class CoordinateField(NumberField):
+    """A latitude (``limit`` 90) or a longitude (``limit`` 180) in degrees: a number off
+    the globe is ``400 invalid_coordinates``."""
+
+    default_error_messages = {INVALID_COORDINATES: OFF_THE_GLOBE}
+
+    def __init__(self, *, limit: int, **kwargs):
+        self.limit = limit
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, float) and not math.isfinite(data):
+            self.fail(INVALID_COORDINATES, limit=self.limit)
+        value = super().to_internal_value(data)
+        if not -self.limit <= value <= self.limit:
+            self.fail(INVALID_COORDINATES, limit=self.limit)
+        return value
 
 
 class ChoiceField(_JsonTyped, serializers.ChoiceField):

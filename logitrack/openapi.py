@@ -9,6 +9,7 @@ a request body is read; 401, 413 and 429 carry LogiTrack's codes too; an id fiel
 ``?search=`` answer codes the library does not see.
 """
 
+import re
 from typing import Any
 
 import django_filters
@@ -23,6 +24,7 @@ from drf_spectacular.utils import (
 )
 from drf_standardized_errors import openapi
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ValidationErrorEnum
+from drf_standardized_errors.settings import package_settings
 from inflection import camelize
 from rest_framework import serializers
 from rest_framework.filters import SearchFilter
@@ -126,6 +128,31 @@ class ErrorResponse401Serializer(serializers.Serializer):
 
 UNAUTHORIZED_RESPONSE = OpenApiResponse(
     ErrorResponse401Serializer, description="No, bad or expired credentials."
+)
+
+
+# 404 -------------------------------------------------------------------------------
+
+
+class NoLocationCode(TextChoices):
+    NOT_FOUND = "not_found"  # no such object, or not yours to see
+    NO_LOCATION = "no_location"  # it exists, but no position of it is known
+
+
+class NoLocationErrorSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=NoLocationCode.choices)
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class NoLocationResponseSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = NoLocationErrorSerializer(many=True)  # type: ignore[assignment]  # a field, not .errors
+
+
+NO_LOCATION_RESPONSE = OpenApiResponse(
+    NoLocationResponseSerializer,
+    description="`not_found`: no such object; `no_location`: no position of it is known.",
 )
 
 
@@ -350,3 +377,31 @@ def _may_be_blank(field: serializers.Field) -> bool:
         return model._meta.get_field(field.source).blank
     except FieldDoesNotExist:
         return False
+
+
+# Hooks -----------------------------------------------------------------------------
+
+
+def _index_pattern(attr: str, index: str) -> str:
+    parts = attr.split(".")
+    return "^" + r"\.".join("[0-9]+" if part == index else re.escape(part) for part in parts) + "$"
+
+
+def list_item_attrs(result, generator, request, public):
+    """A postprocessing hook (``SPECTACULAR_SETTINGS``): drf-standardized-errors names an
+    error of a list's item ``points.INDEX.lat`` in the schema, where the API answers
+    ``points.3.lat``. Such an ``attr`` is documented by a pattern instead, and the
+    error lists that held one lose their discriminator (a mapping of exact values); their
+    ``oneOf`` still tells the entries apart by ``attr``."""
+    index = package_settings.LIST_INDEX_IN_API_SCHEMA
+    for schema in result.get("components", {}).get("schemas", {}).values():
+        attr = schema.get("properties", {}).get("attr", {})
+        names = attr.get("enum") or []
+        if len(names) == 1 and index in str(names[0]).split("."):
+            attr.pop("enum")
+            attr["pattern"] = _index_pattern(names[0], index)
+            attr["description"] = f"`{names[0].replace(index, '<index>')}`"
+        mapping = schema.get("discriminator", {}).get("mapping", {})
+        if any(index in str(key).split(".") for key in mapping):
+            schema.pop("discriminator")
+    return result

@@ -18,6 +18,7 @@ api_v1 = [  # the busiest first: URLs are matched in this order
     path("", include("fleet.urls")),
     path("", include("users.urls")),
     path("", include("webhooks.urls")),
+    path("", include("locations.urls")),
 ]
 
 
