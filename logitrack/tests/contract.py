@@ -17,4 +17,6 @@ DELIVERY = _names(
     "recipient_phone recipient_email weight_kg scheduled_for notes failure_reason "
     "created_at updated_at delivered_at vehicle driver"
 )
+# The dispatch day: where the parcel goes, for the ETA.
+DELIVERY |= _names("destination_lat destination_lng")
 MAINTENANCE_RECORD = _names("id reason started_at ended_at started_by ended_by")
