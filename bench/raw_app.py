@@ -46,6 +46,8 @@ DELIVERY_FIELDS = (
     "weight_kg",
     "scheduled_for",
     "notes",
+    "destination_lat",
+    "destination_lng",
     "failure_reason",
     "created_at",
     "updated_at",
