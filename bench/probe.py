@@ -13,7 +13,12 @@
     scheduled deliveries) in this process with ``services.reports.report_build`` and
     reports its peak RSS (``ru_maxrss``); the report and its file are deleted after.
 
-Both print one line ``BENCH_PROBE {json}`` on standard output. They run against the
+``python -m bench.probe location --driver ID --vehicle ID [--calls N]``
+    Times the read behind ``GET …/users/{id}/location/`` and ``…/vehicles/{id}/location/``
+    in this process (``services.locations.location_last_known``: the latest point's
+    query and its age), ``N`` times each (default 500): the median and p99 in ms.
+
+All print one line ``BENCH_PROBE {json}`` on standard output. They run against the
 database and cache of the environment (``DATABASE_URL``, ``REDIS_URL``): a benchmark
 database, never a real one.
 """
@@ -157,6 +162,32 @@ def probe_report(rows: int) -> dict:
     return result
 
 
+def probe_location(driver_id: int, vehicle_id: int, calls: int) -> dict:
+    from bench.summary import percentile
+    from fleet.models import Vehicle
+    from services.locations import location_last_known
+    from users.models import User
+
+    whose = {
+        "driver": {"driver": User.objects.get(pk=driver_id)},
+        "vehicle": {"vehicle": Vehicle.objects.get(pk=vehicle_id)},
+    }
+    result = {}
+    for kind, owner in whose.items():
+        location_last_known(**owner)  # a connection and a plan, once
+        times = []
+        for _ in range(calls):
+            started = time.perf_counter()
+            location_last_known(**owner)
+            times.append(1000 * (time.perf_counter() - started))
+        result[kind] = {
+            "calls": calls,
+            "p50_ms": percentile(times, 0.5),
+            "p99_ms": percentile(times, 0.99),
+        }
+    return result
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.probe")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -164,10 +195,19 @@ def main(argv: list[str] | None = None) -> None:
     queries.add_argument("--deep", help="a deep list page's path (and query)")
     report = commands.add_parser("report")
     report.add_argument("--rows", type=int, default=100_000)
+    location = commands.add_parser("location")
+    location.add_argument("--driver", type=int, required=True)
+    location.add_argument("--vehicle", type=int, required=True)
+    location.add_argument("--calls", type=int, default=500)
     args = parser.parse_args(argv)
 
     _setup_django()
-    result = probe_queries(args.deep) if args.command == "queries" else probe_report(args.rows)
+    if args.command == "queries":
+        result = probe_queries(args.deep)
+    elif args.command == "report":
+        result = probe_report(args.rows)
+    else:
+        result = probe_location(args.driver, args.vehicle, args.calls)
     sys.stdout.write("BENCH_PROBE " + json.dumps(result) + "\n")
 
 

@@ -47,6 +47,8 @@ DELIVERY_FIELDS = (
     "scheduled_for",
     "notes",
     "proof_required",
+    "destination_lat",
+    "destination_lng",
     "failure_reason",
     "created_at",
     "updated_at",

@@ -23,6 +23,12 @@ in ``BENCH_ROUNDS`` (3) rounds of ``BENCH_DURATION`` (5) seconds per scenario af
   requests per second) while the first page is read as in the rounds, on the cold and
   the warm server: what the page cache is worth while writes flow; and
   ``POST …/bulk/`` with 500 deliveries, 3 times (deleted again afterwards);
+- at the largest size, drivers' positions: ``POST /api/v1/locations/`` in batches of 500
+  points, one after another, signed in as the demo driver ``driver1`` (points/s
+  accepted), and the last known position of a driver and of a vehicle
+  (``GET …/location/``, one request at a time) once ``LOCATION_POINTS`` (10 million)
+  points are stored: any missing are added first with one ``INSERT … SELECT
+  generate_series`` spread over the demo drivers and the last 20 days;
 - SQL queries per request, in-process (``bench/probe.py``);
 - the RSS of each Gunicorn worker after 10,000 list requests and, on 1M deliveries, the
   peak RSS of building a 100,000-row CSV report.
@@ -100,6 +106,10 @@ BULK_CALLS = 3
 MEMORY_REQUESTS = 10_000
 REPORT_ROWS = 100_000
 MEMORY_RUN_LIMIT_S = 900
+DRIVER = ("driver1", "logitrack-driver")  # the demo data's first driver
+LOCATION_POINTS = 10_000_000
+LOCATION_BATCHES = 20  # of 500 points each
+LOCATION_READS = 500  # requests per read scenario
 
 
 # Gunicorn as configured by gunicorn.conf.py, for LogiTrack and the raw app alike: two
@@ -585,8 +595,8 @@ def http_json(method: str, url: str, *, token: str | None = None, body: dict | N
         return error.code, json.loads(error.read() or b"null")
 
 
-def sign_in(server: Server) -> str:
-    username, password = DISPATCHER
+def sign_in(server: Server, user: tuple[str, str] = DISPATCHER) -> str:
+    username, password = user
     status, body = http_json(
         "POST",
         f"{server.base}/api/v1/auth/token/",
@@ -999,6 +1009,182 @@ def measure_bulk_create(config: dict, server: Server, url: str) -> dict:
     return result
 
 
+# Drivers' positions ----------------------------------------------------------------
+
+# Points LOCATION_POINTS lack, spread over the demo drivers (half of them on a vehicle)
+# and the last 20 days, in the order of time, as devices would have sent them.
+LOAD_POINTS_SQL = """
+INSERT INTO locations_locationpoint
+    (driver_id, vehicle_id, lat, lng, recorded_at, received_at, accuracy_m, speed_kmh, heading)
+SELECT
+    (%(drivers)s::bigint[])[1 + g %% %(driver_count)s],
+    CASE WHEN g %% 2 = 0 THEN (%(vehicles)s::bigint[])[1 + g %% %(vehicle_count)s] END,
+    52.0 + (g %% 1000) / 5000.0,
+    4.5 + (g %% 777) / 5000.0,
+    now() - interval '20 days' + g * %(step)s * interval '1 second',
+    now() - interval '20 days' + g * %(step)s * interval '1 second' + interval '2 seconds',
+    5 + g %% 20,
+    20 + g %% 60,
+    g %% 360
+FROM generate_series(1, %(missing)s) AS g
+"""
+
+
+def load_location_points(url: str, target: int = LOCATION_POINTS) -> dict:
+    """Tops the stored points up to ``target`` with one server-side insert."""
+    import psycopg2
+
+    connection = psycopg2.connect(url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM locations_locationpoint")
+        stored = cursor.fetchone()[0]
+        info = {"stored_before": stored, "added": 0, "load_s": 0.0}
+        if stored < target:
+            cursor.execute("SELECT array_agg(id) FROM users_user WHERE role = 'driver'")
+            drivers = cursor.fetchone()[0]
+            cursor.execute("SELECT array_agg(id) FROM fleet_vehicle")
+            vehicles = cursor.fetchone()[0]
+            missing = target - stored
+            log(f"  adding {missing:,} location points (INSERT … SELECT generate_series)")
+            started = time.monotonic()
+            cursor.execute(
+                LOAD_POINTS_SQL,
+                {
+                    "drivers": drivers,
+                    "driver_count": len(drivers),
+                    "vehicles": vehicles,
+                    "vehicle_count": len(vehicles),
+                    "step": 20 * 86_400 / missing,
+                    "missing": missing,
+                },
+            )
+            cursor.execute("VACUUM (ANALYZE) locations_locationpoint")
+            info.update(added=missing, load_s=round(time.monotonic() - started, 1))
+        cursor.execute(
+            "SELECT driver_id, vehicle_id FROM locations_locationpoint "
+            "WHERE vehicle_id IS NOT NULL ORDER BY id DESC LIMIT 1"
+        )
+        info["driver_id"], info["vehicle_id"] = cursor.fetchone()
+    connection.close()
+    return info
+
+
+def _post_batches(server: Server, token: str, batches: range, accepted: list) -> None:
+    """Posts the batches numbered ``batches`` on one connection; appends what each
+    accepted (or the error) to ``accepted``."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    # A point a second, the last one a minute ago.
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=LOCATION_BATCHES * BULK_ITEMS + 60)
+    for batch in batches:
+        points = [
+            {
+                "lat": 52.37 + n / 100_000,
+                "lng": 4.9,
+                "recorded_at": (start + dt.timedelta(seconds=batch * BULK_ITEMS + n)).isoformat(),
+                "speed_kmh": 40,
+            }
+            for n in range(BULK_ITEMS)
+        ]
+        body = json.dumps({"points": points}).encode()
+        connection.request("POST", "/api/v1/locations/", body=body, headers=headers)
+        response = connection.getresponse()
+        answer = json.loads(response.read())
+        if response.status != 202:
+            accepted.append(BenchError(f"POST locations/ answered {response.status}: {answer}"))
+            break
+        accepted.append(answer["accepted"])
+    connection.close()
+
+
+def post_location_batches(server: Server, batches: int) -> dict:
+    """``batches`` calls of ``POST /api/v1/locations/`` with 500 points each, as the demo
+    driver, on one connection per Gunicorn worker: the points accepted per second."""
+    token = sign_in(server, DRIVER)
+    accepted: list = []
+    clients = [
+        threading.Thread(
+            target=_post_batches, args=(server, token, range(n, batches, WORKERS), accepted)
+        )
+        for n in range(WORKERS)
+    ]
+    started = time.perf_counter()
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join()
+    seconds = time.perf_counter() - started
+    failed = [answer for answer in accepted if isinstance(answer, Exception)]
+    if failed:
+        raise BenchError(str(failed[0])[:500])
+    return {
+        "batches": batches,
+        "connections": WORKERS,
+        "points": sum(accepted),
+        "seconds": round(seconds, 3),
+        "points_per_s": round(sum(accepted) / seconds, 1),
+    }
+
+
+def time_requests(server: Server, token: str, path: str, count: int) -> dict:
+    """``count`` GETs of ``path`` one after another on one connection: milliseconds."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        times.append(1000 * (time.perf_counter() - started))
+        if response.status != 200:
+            raise BenchError(f"GET {path} answered {response.status}")
+    connection.close()
+    return {
+        "path": path,
+        "requests": count,
+        "p50_ms": summary.percentile(times, 0.5),
+        "p99_ms": summary.percentile(times, 0.99),
+    }
+
+
+def measure_locations(config: dict, server: Server, url: str) -> dict:
+    """Location batches posted, then the last known position of a driver and of a
+    vehicle read with ``LOCATION_POINTS`` stored."""
+    wait_until_quiet(config)
+    ingest = post_location_batches(server, LOCATION_BATCHES)
+    log(
+        f"    POST locations/ ({LOCATION_BATCHES} × 500 points): "
+        f"{ingest['points_per_s']:,.0f} points/s on {WORKERS} connections"
+    )
+    stored = load_location_points(url)
+    token = sign_in(server)
+    wait_until_quiet(config)
+    reads = {
+        kind: time_requests(
+            server, token, f"/api/v1/{collection}/{stored[f'{kind}_id']}/location/", LOCATION_READS
+        )
+        for kind, collection in (("driver", "users"), ("vehicle", "vehicles"))
+    }
+    selector = probe(
+        config,
+        url,
+        "location",
+        "--driver",
+        str(stored["driver_id"]),
+        "--vehicle",
+        str(stored["vehicle_id"]),
+    )
+    for kind, read in reads.items():
+        log(
+            f"    {kind}'s last position at {LOCATION_POINTS:,} points: GET location/ "
+            f"p50 {read['p50_ms']:.2f} ms, p99 {read['p99_ms']:.2f} ms; in-process "
+            f"p50 {selector[kind]['p50_ms']:.2f} ms, p99 {selector[kind]['p99_ms']:.2f} ms"
+        )
+    return {"ingest": ingest, "stored": stored, "reads": reads, "selector": selector}
+
+
 # Probes -----------------------------------------------------------------------------
 
 
@@ -1212,6 +1398,7 @@ def bench_size(config: dict, results: dict, size: str, url: str) -> None:
             log(f"  reads while {WRITES_PER_S} assign/unassign requests per second flow")
             results["writes"][size] = measure_write_stream(config, rows, size=size, servers=servers)
             results["bulk"][size] = measure_bulk_create(config, servers[WARM], url)
+            results["locations"][size] = measure_locations(config, servers[WARM], url)
     results["memory"]["workers"][size] = measure_memory(config, url, deep_paths[COLD])
     measure_in_process(config, results, size, url, deep_paths[COLD])
 
@@ -1244,6 +1431,7 @@ def new_results(config: dict) -> dict:
         "assign": {},
         "writes": {},
         "bulk": {},
+        "locations": {},
         "memory": {"workers": {}, "report": {}},
     }
 

@@ -66,6 +66,8 @@ REPORT_RSS_MB = 200.0
 # Reads while writes flow, over the same reads on a quiet server.
 READS_VS_QUIET = 0.8
 BULK_CREATE_S = 3.0
+LOCATION_POINTS_PER_S = 5_000.0
+LOCATION_READ_MS = 5.0
 
 MET = "PASS"
 MISSED = "MISS"
@@ -348,6 +350,29 @@ def _write_stream_targets(rows: list[dict]) -> list[dict]:
     ]
 
 
+def _location_targets(locations: dict) -> list[dict]:
+    """8a–8b: drivers' positions taken in, and the last one read among 10 million."""
+    selector = locations.get("selector") or {}
+    reads = [selector.get(kind, {}).get("p50_ms") for kind in ("driver", "vehicle")]
+    return [
+        _target(
+            "8a",
+            "POST locations/ in batches of 500 points (points accepted per second)",
+            (locations.get("ingest") or {}).get("points_per_s"),
+            LOCATION_POINTS_PER_S,
+            at_least=True,
+        ),
+        _target(
+            "8b",
+            "Last known position of a driver or vehicle at 10M points, in-process (median)",
+            None if None in reads else max(reads),
+            LOCATION_READ_MS,
+            at_least=False,
+            unit=" ms",
+        ),
+    ]
+
+
 def evaluate_targets(results: dict) -> list[dict]:
     """The targets, each ``PASS``, ``MISS`` or ``n/a`` (not measured) with the measured
     value, the threshold and by how much it is met or missed."""
@@ -394,6 +419,7 @@ def evaluate_targets(results: dict) -> list[dict]:
             at_least=False,
             unit=" s",
         ),
+        *_location_targets(results.get("locations", {}).get(LARGE) or {}),
     ]
 
 

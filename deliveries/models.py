@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import Storage, storages
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -60,7 +60,11 @@ DELIVERY_EDITABLE_FIELDS = (
     "scheduled_for",
     "notes",
     "proof_required",
+    "destination_lat",
+    "destination_lng",
 )
+
+DESTINATION_INCOMPLETE = "Give destination_lat and destination_lng together, or neither."
 
 # Statuses in which a delivery occupies its vehicle.
 ACTIVE_STATUSES = (DeliveryStatus.ASSIGNED, DeliveryStatus.IN_TRANSIT)
@@ -97,6 +101,13 @@ class Delivery(models.Model):
         db_default=models.Value([], output_field=models.JSONField()),
         blank=True,
         validators=[validate_proof_kinds],
+    )
+    # Where the parcel goes, for the ETA: both or neither.
+    destination_lat = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    destination_lng = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
     )
     failure_reason = models.TextField(blank=True, max_length=1000)
     vehicle = models.ForeignKey(
@@ -152,6 +163,18 @@ class Delivery(models.Model):
                 name="delivery_delivered_at_iff_delivered",
                 condition=Q(status=DeliveryStatus.DELIVERED, delivered_at__isnull=False)
                 | (~Q(status=DeliveryStatus.DELIVERED) & Q(delivered_at__isnull=True)),
+            ),
+            models.CheckConstraint(
+                name="delivery_destination_valid",
+                condition=Q(destination_lat__isnull=True, destination_lng__isnull=True)
+                | Q(
+                    destination_lat__gte=-90,
+                    destination_lat__lte=90,
+                    destination_lng__gte=-180,
+                    destination_lng__lte=180,
+                ),
+                violation_error_code="destination_incomplete",
+                violation_error_message=DESTINATION_INCOMPLETE,
             ),
         ]
 

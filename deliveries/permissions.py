@@ -14,6 +14,7 @@ DRIVER_ACTIONS = frozenset(
         "proofs",
         "proof_add",
         "proof_file",
+        "eta",
     }
 )
 

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Sum, When
 from django.utils import timezone
 
 from deliveries.models import (
@@ -46,6 +46,17 @@ def vehicle_load_kg(*, vehicle: Vehicle, excluding: Delivery | None = None) -> D
         qs = qs.exclude(pk=excluding.pk)
     total = qs.aggregate(total=Sum("weight_kg"))["total"] or Decimal("0")
     return total.quantize(Decimal("0.01"))
+
+
+def driver_vehicle_id(*, driver: User) -> int | None:
+    """The vehicle of the driver's delivery in transit, else of one assigned to them
+    (the latest changed), or ``None``."""
+    return (
+        Delivery.objects.filter(driver=driver, status__in=ACTIVE_STATUSES)
+        .order_by(Case(When(status=DeliveryStatus.IN_TRANSIT, then=0), default=1), "-updated_at")
+        .values_list("vehicle_id", flat=True)
+        .first()
+    )
 
 
 def delivery_event_list(*, delivery: Delivery) -> QuerySet[DeliveryEvent]:

@@ -26,6 +26,7 @@ from logitrack.fields import (
     BoolField,
     ChoiceField,
     CoordinateField,
+    FormCoordinateField,
     IdField,
     IntField,
     PlainDecimalField,
@@ -82,6 +83,12 @@ class _AssignmentFieldsMixin(serializers.Serializer):
     )
 
 
+DESTINATION_HELP = (
+    "Degrees (WGS 84); give `destination_lat` and `destination_lng` together, or neither "
+    "(`400 destination_incomplete`). Used for the ETA."
+)
+
+
 class DeliveryInputSerializer(_AssignmentFieldsMixin, StrictModelSerializer):
     """Create or update; with ``vehicle_id`` the delivery goes through the assignment rules."""
 
@@ -91,6 +98,12 @@ class DeliveryInputSerializer(_AssignmentFieldsMixin, StrictModelSerializer):
         required=False,
         help_text="Proof kinds the driver must add before completing it (default none); "
         "each named once at most counts once.",
+    )
+    destination_lat = CoordinateField(
+        limit=90, required=False, allow_null=True, help_text=DESTINATION_HELP
+    )
+    destination_lng = CoordinateField(
+        limit=180, required=False, allow_null=True, help_text=DESTINATION_HELP
     )
 
     class Meta:
@@ -158,8 +171,8 @@ class DeliveryProofInputSerializer(serializers.Serializer):
     )
     recipient_name = TextField(max_length=128, required=False, default="", allow_blank=True)
     note = TextField(max_length=1000, required=False, default="", allow_blank=True)
-    lat = CoordinateField(min_value=-90, max_value=90, required=False)
-    lng = CoordinateField(min_value=-180, max_value=180, required=False)
+    lat = FormCoordinateField(limit=90, required=False)
+    lng = FormCoordinateField(limit=180, required=False)
 
     def validate(self, attrs: dict) -> dict:
         if attrs.get("photo") is None and attrs.get("signature") is None:

@@ -58,6 +58,7 @@ from deliveries.serializers import (
     StatsSerializer,
     TrackingSerializer,
 )
+from locations.serializers import EtaSerializer
 from logitrack.exception_handler import error_answer
 from logitrack.fields import MAX_ID
 from logitrack.filters import FilterBackend
@@ -67,10 +68,12 @@ from logitrack.pagination import KeysetPagination
 from logitrack.permissions import IsStaff
 from logitrack.viewsets import ServiceModelViewSet
 from services import deliveries as delivery_services
+from services import locations as location_services
 from services import proofs as proof_services
 from services import reports as report_services
 from services.bulk import bulk_run
 from services.exceptions import (
+    DestinationIncomplete,
     DriverNotADriver,
     FileTooLarge,
     InvalidImage,
@@ -176,6 +179,16 @@ def _transition_doc(summary: str, request=None):
 @extend_validation_errors(VEHICLE_RULE_CODES, field_name="vehicle_id", actions=ASSIGNING_ACTIONS)
 @extend_validation_errors(
     [DriverNotADriver.code], field_name="driver_id", actions=ASSIGNING_ACTIONS
+)
+@extend_validation_errors(
+    [DestinationIncomplete.code],
+    field_name="destination_lat",
+    actions=["create", "update", "partial_update"],
+)
+@extend_validation_errors(
+    [DestinationIncomplete.code],
+    field_name="destination_lng",
+    actions=["create", "update", "partial_update"],
 )
 class DeliveryViewSet(ServiceModelViewSet):
     """Deliveries. Staff see and change all; a driver sees and moves only their own."""
@@ -449,6 +462,22 @@ class DeliveryViewSet(ServiceModelViewSet):
             content_type=proof.content_type,
             filename=f"{delivery.tracking_code}-{proof.kind}-{proof.pk}.{extension}",
         )
+
+    @extend_schema(
+        responses={200: EtaSerializer, 409: CONFLICT_RESPONSE},
+        summary="Estimated time of arrival",
+        description=(
+            "The straight-line distance from its driver's last known position to its "
+            "destination, at the driver's recent speed. `409 eta_unavailable` (the detail "
+            "says why) unless the delivery is in transit, has `destination_lat` and "
+            "`destination_lng`, and its driver has sent a position."
+        ),
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def eta(self, request, pk=None):
+        eta = location_services.delivery_eta(delivery=self.get_object())
+        return Response(EtaSerializer(eta).data)
 
 
 # The proof upload's own refusals, by the field they name. The upload is the POST mapped

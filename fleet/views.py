@@ -11,7 +11,8 @@ from fleet.serializers import (
     VehicleInputSerializer,
     VehicleSerializer,
 )
-from logitrack.openapi import CONFLICT_RESPONSE
+from locations.serializers import LocationSerializer
+from logitrack.openapi import CONFLICT_RESPONSE, NO_LOCATION_RESPONSE
 from logitrack.permissions import IsStaff
 from logitrack.viewsets import ServiceModelViewSet
 from services.fleet import (
@@ -21,6 +22,7 @@ from services.fleet import (
     vehicle_start_maintenance,
     vehicle_update,
 )
+from services.locations import location_last_known
 
 # Maintenance records name the staff who opened and closed them: staff read them.
 READ_ACTIONS = frozenset({"list", "retrieve"})
@@ -111,3 +113,15 @@ class VehicleViewSet(ServiceModelViewSet):
     def maintenance(self, request, pk=None):
         records = maintenance_record_list(vehicle=self.get_object())
         return Response(MaintenanceRecordSerializer(records, many=True).data)
+
+    @extend_schema(
+        responses={200: LocationSerializer, 404: NO_LOCATION_RESPONSE},
+        summary="The vehicle's last known position (staff)",
+        description="From its drivers' devices while it carried an active delivery; "
+        "`404 no_location` when none is known.",
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def location(self, request, pk=None):
+        last_known = location_last_known(vehicle=self.get_object())
+        return Response(LocationSerializer(last_known).data)

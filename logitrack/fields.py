@@ -8,6 +8,7 @@ wherever it comes from.
 """
 
 import datetime as dt
+import math
 import re
 
 from django.db import models
@@ -25,6 +26,8 @@ LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 NOT_PLAIN_DECIMAL = 'Write the number as a string of digits 0-9 with at most one point: "12.50".'
 NAIVE_DATETIME = "Include the UTC offset, e.g. 2030-01-31T09:00:00Z or +01:00."
 OUT_OF_RANGE_DATETIME = "Give a date between 2000 and 2099."
+OFF_THE_GLOBE = "Give a number from -{limit} to {limit}: this is not a place on Earth."
+INVALID_COORDINATES = "invalid_coordinates"
 
 
 class IdField(serializers.PrimaryKeyRelatedField):
@@ -73,6 +76,37 @@ class BoolField(_JsonTyped, serializers.BooleanField):
     json_types = (bool,)
 
 
+class NumberField(_JsonTyped, serializers.FloatField):
+    """A finite JSON number (not text, not a boolean; ``1e400`` is refused), as a float."""
+
+    json_types: tuple[type, ...] = (int, float)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            self.fail("invalid")
+        return value
+
+
+class CoordinateField(NumberField):
+    """A latitude (``limit`` 90) or a longitude (``limit`` 180) in degrees: a number off
+    the globe is ``400 invalid_coordinates``."""
+
+    default_error_messages = {INVALID_COORDINATES: OFF_THE_GLOBE}
+
+    def __init__(self, *, limit: int, **kwargs):
+        self.limit = limit
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, float) and not math.isfinite(data):
+            self.fail(INVALID_COORDINATES, limit=self.limit)
+        value = super().to_internal_value(data)
+        if not -self.limit <= value <= self.limit:
+            self.fail(INVALID_COORDINATES, limit=self.limit)
+        return value
+
+
 class ChoiceField(_JsonTyped, serializers.ChoiceField):
     wrong_type = "invalid_choice"
 
@@ -87,16 +121,16 @@ class PlainDecimalField(_JsonTyped, serializers.DecimalField):
         return super().to_internal_value(data.strip())
 
 
-class CoordinateField(serializers.FloatField):
-    """A latitude or longitude: a JSON number or, in a form, its ASCII digits (``52.37``,
-    ``-4.9e1``); no ``1_000``, no ``٣``, no ``NaN``, no booleans."""
+class FormCoordinateField(CoordinateField):
+    """The same in a multipart form, where every value is text: ASCII digits (``52.37``,
+    ``-4.9e1``); no ``1_000``, no ``٣``, no ``NaN``."""
+
+    json_types: tuple[type, ...] = (str,)
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | float | str):
+        if not isinstance(data, str) or not PLAIN_FLOAT.fullmatch(data.strip()):
             self.fail("invalid")
-        if isinstance(data, str) and not PLAIN_FLOAT.fullmatch(data.strip()):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+        return super().to_internal_value(data.strip())
 
 
 class AwareDateTimeField(serializers.DateTimeField):

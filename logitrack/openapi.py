@@ -170,6 +170,31 @@ class ErrorCode403(TextChoices):
 ErrorResponse403Serializer = error_response_serializer("403", ErrorCode403)
 
 
+# 404 -------------------------------------------------------------------------------
+
+
+class NoLocationCode(TextChoices):
+    NOT_FOUND = "not_found"  # no such object, or not yours to see
+    NO_LOCATION = "no_location"  # it exists, but no position of it is known
+
+
+class NoLocationErrorSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=NoLocationCode.choices)
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class NoLocationResponseSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = NoLocationErrorSerializer(many=True)  # type: ignore[assignment]  # a field, not .errors
+
+
+NO_LOCATION_RESPONSE = OpenApiResponse(
+    NoLocationResponseSerializer,
+    description="`not_found`: no such object; `no_location`: no position of it is known.",
+)
+
+
 # 413, 429 --------------------------------------------------------------------------
 
 

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "idempotency",
     "webhooks",
     "apikeys",
+    "locations",
 ]
 
 MIDDLEWARE = [
@@ -203,7 +204,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "idempotency.tasks.purge_expired_keys",
         "schedule": crontab(minute=15),
     },
+    "purge-old-locations": {
+        "task": "locations.tasks.purge_old_locations",
+        "schedule": crontab(minute=45),
+    },
 }
+
+# Drivers' positions are kept this many days (the hourly purge deletes older ones).
+LOCATION_RETENTION_DAYS = env_int("LOCATION_RETENTION_DAYS", default=30)
+# The ETA's speed: the driver's recent average, never below ETA_MIN_SPEED_KMH (a driver
+# waiting at a light still arrives), and ETA_DEFAULT_SPEED_KMH when none is known.
+ETA_MIN_SPEED_KMH = env_float("ETA_MIN_SPEED_KMH", default=15.0)
+ETA_DEFAULT_SPEED_KMH = env_float("ETA_DEFAULT_SPEED_KMH", default=30.0)
+if LOCATION_RETENTION_DAYS < 1 or min(ETA_MIN_SPEED_KMH, ETA_DEFAULT_SPEED_KMH) <= 0:
+    raise ImproperlyConfigured(
+        "LOCATION_RETENTION_DAYS must be 1 or more; ETA_MIN_SPEED_KMH and "
+        "ETA_DEFAULT_SPEED_KMH above 0."
+    )
 
 # Hours a POST's answer is kept for repeats with the same Idempotency-Key.
 IDEMPOTENCY_HOURS = env_int("IDEMPOTENCY_HOURS", default=24)

@@ -19,6 +19,7 @@ api_v1 = [  # the busiest first: URLs are matched in this order
     path("", include("users.urls")),
     path("", include("webhooks.urls")),
     path("", include("apikeys.urls")),
+    path("", include("locations.urls")),
 ]
 
 

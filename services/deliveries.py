@@ -19,6 +19,7 @@ from services.common import database_rules, lock, model_update
 from services.exceptions import (
     DeliveryNotDeletable,
     DeliveryNotEditable,
+    DestinationIncomplete,
     DriverNotADriver,
     InvalidTransition,
     ProofRequired,
@@ -84,6 +85,13 @@ def _record_event(
             },
         )
     return event
+
+
+def _check_destination(*, lat: float | None, lng: float | None) -> None:
+    """Both coordinates of the destination, or neither."""
+    if (lat is None) != (lng is None):
+        missing = "destination_lat" if lat is None else "destination_lng"
+        raise DestinationIncomplete(attr=missing)
 
 
 def _check_assignment(*, delivery: Delivery, vehicle: Vehicle, driver: User | None) -> None:
@@ -157,6 +165,7 @@ def delivery_create(
     """Creates a ``pending`` delivery (one event); with a vehicle it is then assigned."""
     if vehicle is None and driver is not None:
         raise VehicleRequired(attr="vehicle_id")
+    _check_destination(lat=fields.get("destination_lat"), lng=fields.get("destination_lng"))
     delivery = Delivery(
         **{name: fields[name] for name in DELIVERY_EDITABLE_FIELDS if name in fields}
     )
@@ -190,6 +199,10 @@ def delivery_update(
     locked = lock(delivery)
     if locked.status not in EDITABLE_STATUSES:
         raise DeliveryNotEditable(status=locked.status)
+    _check_destination(
+        lat=fields.get("destination_lat", locked.destination_lat),
+        lng=fields.get("destination_lng", locked.destination_lng),
+    )
     changed = model_update(instance=locked, fields=DELIVERY_EDITABLE_FIELDS, data=fields)
     if changed:
         cache.bump(cache.STATS, cache.DELIVERIES)

@@ -211,6 +211,25 @@ class WebhookEndpointInactive(Conflict):
     message = "This endpoint is disabled; set is_active to true before pinging it."
 
 
+# Positions and the ETA -----------------------------------------------------------
+
+
+class DestinationIncomplete(RuleViolation):
+    code = "destination_incomplete"
+    message = "Give destination_lat and destination_lng together, or neither."
+
+
+class EtaUnavailable(Conflict):
+    code = "eta_unavailable"
+    message = "No ETA: {reason}"
+
+
+class NoLocation(DomainError):
+    code = "no_location"
+    status_code = 404
+    message = "No position is known for this {what}."
+
+
 # Rules the database enforces too (constraint triggers named after the code, created by
 # ``fleet.migrations``): a refusal by the database is reported as the same error.
 DATABASE_RULES: dict[str, type[DomainError]] = {

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, status
+from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -10,15 +11,18 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.settings import api_settings
 
 from apikeys.permissions import NotWithApiKey
+from locations.serializers import LocationSerializer
 from logitrack.lockout import SignInLockedOut, is_locked_out
 from logitrack.openapi import (
     CONFLICT_RESPONSE,
+    NO_LOCATION_RESPONSE,
     SIGN_IN_REFUSED_RESPONSE,
     UNAUTHORIZED_RESPONSE,
 )
 from logitrack.permissions import IsStaff
 from logitrack.viewsets import ServiceModelViewSet
 from services.exceptions import WrongPassword
+from services.locations import location_last_known
 from services.users import user_change_password, user_create, user_delete, user_update
 from users.filters import UserFilter
 from users.selectors import user_list
@@ -78,6 +82,17 @@ class UserViewSet(ServiceModelViewSet):
         if self.action == "create":
             return UserInputSerializer
         return UserSerializer
+
+    @extend_schema(
+        responses={200: LocationSerializer, 404: NO_LOCATION_RESPONSE},
+        summary="A driver's last known position",
+        description="`404 no_location` when the user has sent no position.",
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def location(self, request, pk=None):
+        last_known = location_last_known(driver=self.get_object())
+        return Response(LocationSerializer(last_known).data)
 
 
 class MeView(generics.RetrieveAPIView):

@@ -231,3 +231,20 @@ def test_markdown_report_names_the_machine_and_the_commit():
     assert report.startswith("Measured 2026-01-01T00:00:00+00:00 on 2 CPUs (Some CPU)")
     assert "commit 0123456." in report
     assert "| 1a. 1M: list first page, cache cold, vs raw app (req/s ratio) | **PASS** |" in report
+
+
+def test_location_targets_judge_ingestion_and_the_slower_read():
+    results = {
+        "locations": {
+            "1m": {
+                "ingest": {"points_per_s": 6_000.0},
+                "selector": {"driver": {"p50_ms": 0.8}, "vehicle": {"p50_ms": 6.5}},
+            }
+        }
+    }
+
+    targets = by_target(summary.evaluate_targets(results))
+
+    assert (targets["8a"]["status"], targets["8a"]["measured"]) == (summary.MET, 6_000.0)
+    assert (targets["8b"]["status"], targets["8b"]["measured"]) == (summary.MISSED, 6.5)
+    assert by_target(summary.evaluate_targets({}))["8a"]["status"] == summary.NOT_MEASURED

@@ -18,4 +18,6 @@ DELIVERY = _names(
     "created_at updated_at delivered_at vehicle driver proof_required"
 )
 PROOF = _names("id kind url recipient_name note lat lng captured_at")
+# The dispatch day: where the parcel goes, for the ETA.
+DELIVERY |= _names("destination_lat destination_lng")
 MAINTENANCE_RECORD = _names("id reason started_at ended_at started_by ended_by")

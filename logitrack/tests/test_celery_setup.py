@@ -22,6 +22,7 @@ def test_every_scheduled_task_is_registered():
         "users.tasks.flush_expired_tokens",
         "idempotency.tasks.purge_expired_keys",
         "webhooks.tasks.sweep_webhook_messages",
+        "locations.tasks.purge_old_locations",
     }
     assert scheduled <= set(app.tasks)
 

@@ -34,6 +34,7 @@ VEHICLES = "/api/v1/vehicles/"
 USERS = "/api/v1/users/"
 TOKEN = "/api/v1/auth/token/"
 WEBHOOKS = "/api/v1/webhooks/"
+LOCATIONS = "/api/v1/locations/"
 
 
 @dataclass
@@ -95,6 +96,12 @@ def _user_body(**overrides) -> dict:
 def _hook(url="https://203.0.113.9/in", events=("*",)) -> dict:
     """A webhook endpoint body; its URLs are addresses, so no name is ever looked up."""
     return {"url": url, "events": list(events)}
+
+
+def _points(*overrides: dict, count: int = 0) -> dict:
+    """A batch of positions: one point per override (or ``count`` plain ones)."""
+    plain = {"lat": 52.37, "lng": 4.9, "recorded_at": "2025-06-01T10:00:00Z"}
+    return {"points": [{**plain, **o} for o in overrides] or [plain] * count}
 
 
 def _deep(depth: int) -> str:
@@ -605,8 +612,8 @@ CASES = [
             {code},
         )
         for lat, code in [
-            ("91", "max_value"),
-            ("-90.0001", "min_value"),
+            ("91", "invalid_coordinates"),
+            ("-90.0001", "invalid_coordinates"),
             ("NaN", "invalid"),
             ("1e400", "invalid"),
             ("٣", "invalid"),
@@ -651,6 +658,102 @@ CASES = [
         "huge proof id",
         "staff",
         lambda w, c: c.get(f"{DELIVERIES}{w.delivery.pk}/proofs/{2**70}/file/"),
+        404,
+        {"not_found"},
+    ),
+    # Drivers' positions.
+    *[
+        (f"point {name}", "driver", _post(LOCATIONS, _points({field: value})), 400, {code})
+        for name, field, value, code in [
+            ("at lat 91", "lat", 91, "invalid_coordinates"),
+            ("at lng -181", "lng", -181, "invalid_coordinates"),
+            ("with lat as text", "lat", "52.1", "invalid"),
+            ("with lat NaN as text", "lat", "NaN", "invalid"),
+            ("with lng true", "lng", True, "invalid"),
+            ("with a list as lat", "lat", [52], "invalid"),
+            ("from the future", "recorded_at", "2099-01-01T00:00:00Z", "recorded_in_future"),
+            ("without offset", "recorded_at", "2025-06-01T10:00:00", "invalid"),
+            ("in year 1", "recorded_at", "0001-01-01T00:00:00Z", "invalid"),
+            ("with negative speed", "speed_kmh", -5, "min_value"),
+            ("with heading 720", "heading", 720, "max_value"),
+        ]
+    ],
+    (
+        "NaN literal",
+        "driver",
+        _raw("post", LOCATIONS, '{"points": [{"lat": NaN, "lng": 1, "recorded_at": "x"}]}'),
+        400,
+        {"parse_error"},
+    ),
+    (
+        "lat 1e400",
+        "driver",
+        _raw(
+            "post",
+            LOCATIONS,
+            '{"points": [{"lat": 1e400, "lng": 1, "recorded_at": "2025-06-01T10:00:00Z"}]}',
+        ),
+        400,
+        {"invalid_coordinates"},
+    ),
+    ("501 points", "driver", _post(LOCATIONS, _points(count=501)), 400, {"too_many_items"}),
+    (
+        "20,000 points",
+        "driver",
+        _post(LOCATIONS, _points(count=20_000)),
+        400,
+        {"too_many_items"},
+    ),
+    ("no points", "driver", _post(LOCATIONS, {"points": []}), 400, {"empty"}),
+    ("points as an object", "driver", _post(LOCATIONS, {"points": {}}), 400, {"not_a_list"}),
+    ("staff sends points", "staff", _post(LOCATIONS, _points(count=1)), 403, {"permission_denied"}),
+    (
+        "anonymous sends points",
+        "anonymous",
+        _post(LOCATIONS, _points(count=1)),
+        401,
+        {"not_authenticated"},
+    ),
+    (
+        "destination half given",
+        "staff",
+        _post(DELIVERIES, delivery_body(destination_lat=52.0)),
+        400,
+        {"destination_incomplete"},
+    ),
+    (
+        "destination off the globe",
+        "staff",
+        _post(DELIVERIES, delivery_body(destination_lat=-90.5, destination_lng=4)),
+        400,
+        {"invalid_coordinates"},
+    ),
+    (
+        "driver reads a vehicle's position",
+        "driver",
+        lambda w, c: c.get(f"{VEHICLES}{w.vehicle.pk}/location/"),
+        403,
+        {"permission_denied"},
+    ),
+    (
+        "no known position",
+        "staff",
+        lambda w, c: c.get(f"{USERS}{w.driver.pk}/location/"),
+        404,
+        {"no_location"},
+    ),
+    ("position of no user", "staff", _get(f"{USERS}{2**70}/location/"), 404, {"not_found"}),
+    (
+        "eta of a pending delivery",
+        "staff",
+        lambda w, c: c.get(f"{DELIVERIES}{w.delivery.pk}/eta/"),
+        409,
+        {"eta_unavailable"},
+    ),
+    (
+        "eta of someone else's delivery",
+        "driver",
+        lambda w, c: c.get(f"{DELIVERIES}{w.delivery.pk}/eta/"),
         404,
         {"not_found"},
     ),

@@ -28,6 +28,8 @@ BODY_METHODS = ("post", "put", "patch")
 MALFORMED_JSON = b'{"'
 # A multipart body without the boundary its parts need.
 MALFORMED_MULTIPART = (b"--x\r\n", "multipart/form-data")
+# Operations only drivers may call: anyone else is refused before the body is read.
+DRIVERS_ONLY = frozenset({"/api/v1/locations/"})
 
 
 @pytest.fixture
@@ -154,7 +156,7 @@ def _signed_in(user) -> APIClient:
 def test_a_malformed_body_is_a_documented_400_on_every_operation_with_a_body(
     schema, admin_user, objects
 ):
-    client = _signed_in(admin_user)
+    clients = {"admin": _signed_in(admin_user), "driver": _signed_in(UserFactory())}
     checked = 0
     for path, method, operation in operations(schema):
         if "requestBody" not in operation:
@@ -164,6 +166,7 @@ def test_a_malformed_body_is_a_documented_400_on_every_operation_with_a_body(
             if "application/json" in operation["requestBody"]["content"]
             else MALFORMED_MULTIPART
         )
+        client = clients["driver" if path in DRIVERS_ONLY else "admin"]
         response = getattr(client, method)(_url(path, objects), body, content_type=content_type)
         assert response.status_code == 400, f"{method.upper()} {path}"
         assert [e["code"] for e in response.json()["errors"]] == ["parse_error"]
@@ -465,3 +468,48 @@ def test_a_proof_outside_transit_is_a_documented_409(schema, admin_client):
 
     assert response.status_code == 409
     assert_documented(schema, PROOFS, "post", response)
+
+
+# Drivers' positions ---------------------------------------------------------------
+
+LOCATIONS = "/api/v1/locations/"
+
+
+@pytest.mark.parametrize(
+    "points",
+    [
+        [{"lat": 91, "lng": 4.9, "recorded_at": "2025-01-01T10:00:00Z"}],
+        [{"lat": 52, "lng": 4.9, "recorded_at": "2025-01-01T10:00:00Z"}, {"lat": "x"}],
+        [{"lat": 52, "lng": 4.9, "recorded_at": "2090-01-01T10:00:00Z"}],
+        [[1, 2]],
+        [],
+    ],
+    ids=["off the globe", "second point", "future", "not an object", "none"],
+)
+def test_a_refused_point_is_a_documented_400(schema, client_for, driver, points):
+    response = client_for(driver).post(LOCATIONS, {"points": points}, format="json")
+
+    assert response.status_code == 400
+    assert_documented(schema, LOCATIONS, "post", response)
+
+
+def test_positions_and_the_eta_are_documented_answers(schema, admin_client, driver):
+    from locations.tests.factories import LocationPointFactory
+
+    delivery = DeliveryFactory(in_transit=True, driver=driver)
+    answers = {
+        "/api/v1/users/{id}/location/": admin_client.get(f"/api/v1/users/{driver.pk}/location/"),
+        "/api/v1/deliveries/{id}/eta/": admin_client.get(f"/api/v1/deliveries/{delivery.pk}/eta/"),
+    }
+    assert [r.status_code for r in answers.values()] == [404, 409]
+    LocationPointFactory(driver=driver)
+    delivery.destination_lat, delivery.destination_lng = 51.9, 4.4
+    delivery.save()
+    found = {
+        "/api/v1/users/{id}/location/": admin_client.get(f"/api/v1/users/{driver.pk}/location/"),
+        "/api/v1/deliveries/{id}/eta/": admin_client.get(f"/api/v1/deliveries/{delivery.pk}/eta/"),
+    }
+    assert [r.status_code for r in found.values()] == [200, 200]
+    for answer in (answers, found):
+        for path, response in answer.items():
+            assert_documented(schema, path, "get", response)
