@@ -178,9 +178,7 @@ def test_deleting_an_endpoint(dispatcher_client, resolver):
     assert not WebhookEndpoint.objects.exists()
 
 
-def test_with_names_not_resolved_only_an_address_is_accepted(
-    dispatcher_client, resolver, settings
-):
+def test_with_names_not_resolved_only_an_address_is_accepted(dispatcher_client, resolver, settings):
     """``WEBHOOK_RESOLVE_NAMES`` off: a name is refused without a DNS query (the stub
     answers names only when asked to resolve them), an address is taken as it is."""
     settings.WEBHOOK_RESOLVE_NAMES = False
