@@ -6,11 +6,12 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.utils import timezone
 
 from deliveries.models import (
     ACTIVE_STATUSES,
+    DELIVERED_ON_TIME_Q,
     TRACKING_CODE,
     Delivery,
     DeliveryEvent,
@@ -59,13 +60,15 @@ def delivery_get_public(*, tracking_code: str) -> Delivery | None:
         return None
     return (
         Delivery.objects.filter(tracking_code=tracking_code)
-        .only("tracking_code", "status", "scheduled_for", "delivered_at")
+        .only(
+            "tracking_code", "status", "scheduled_for", "window_start", "window_end", "delivered_at"
+        )
         .prefetch_related(
             Prefetch(
                 "events",
-                queryset=DeliveryEvent.objects.only("delivery_id", "to_status", "at").order_by(
-                    "at", "id"
-                ),
+                queryset=DeliveryEvent.objects.only(
+                    "delivery_id", "kind", "to_status", "at"
+                ).order_by("at", "id"),
             )
         )
         .first()
@@ -81,7 +84,7 @@ def _stats_build() -> dict:
     deliveries = dict(Delivery.objects.order_by().values_list("status").annotate(n=Count("id")))
     vehicles = dict(Vehicle.objects.order_by().values_list("status").annotate(n=Count("id")))
     delivered = Delivery.objects.filter(status=DeliveryStatus.DELIVERED).aggregate(
-        total=Count("id"), on_time=Count("id", filter=Q(delivered_at__lte=F("scheduled_for")))
+        total=Count("id"), on_time=Count("id", filter=DELIVERED_ON_TIME_Q)
     )
     return {
         "deliveries_by_status": {s: deliveries.get(s, 0) for s in DeliveryStatus.values},
@@ -94,7 +97,7 @@ def _stats_build() -> dict:
 
 
 def delivery_stats() -> dict:
-    """Counts by status and the on-time rate (delivered no later than scheduled), served
+    """Counts by status and the on-time rate (delivered no later than the deadline), served
     from the cache; every write to deliveries or vehicles invalidates it after commit."""
     return cache.cached(cache.STATS, "all", _stats_build)
 

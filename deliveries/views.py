@@ -58,6 +58,7 @@ from services import reports as report_services
 from services.bulk import bulk_run
 from services.exceptions import (
     DriverNotADriver,
+    InvalidTimeWindow,
     VehicleInMaintenance,
     VehicleOutOfService,
     VehicleOverCapacity,
@@ -66,7 +67,8 @@ from services.exceptions import (
 from users.models import User
 
 # The assignment rules' 400s, by the input field they name.
-ASSIGNING_ACTIONS = ["create", "update", "partial_update", "assign"]
+EDITING_ACTIONS = ["create", "update", "partial_update"]
+ASSIGNING_ACTIONS = [*EDITING_ACTIONS, "assign"]
 VEHICLE_RULE_CODES = [
     VehicleInMaintenance.code,
     VehicleOutOfService.code,
@@ -129,6 +131,12 @@ def _transition_doc(summary: str, request=None):
 @extend_validation_errors(VEHICLE_RULE_CODES, field_name="vehicle_id", actions=ASSIGNING_ACTIONS)
 @extend_validation_errors(
     [DriverNotADriver.code], field_name="driver_id", actions=ASSIGNING_ACTIONS
+)
+@extend_validation_errors(
+    [InvalidTimeWindow.code], field_name="window_start", actions=EDITING_ACTIONS
+)
+@extend_validation_errors(
+    [InvalidTimeWindow.code], field_name="window_end", actions=EDITING_ACTIONS
 )
 class DeliveryViewSet(ServiceModelViewSet):
     """Deliveries. Staff see and change all; a driver sees and moves only their own."""

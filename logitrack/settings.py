@@ -184,6 +184,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "deliveries.tasks.sweep_notifications",
         "schedule": env_int("NOTIFICATION_SWEEP_SECONDS", default=60),
     },
+    "late-deliveries-sweep": {
+        "task": "deliveries.tasks.mark_late_deliveries",
+        "schedule": 60,
+    },
     "late-deliveries-digest": {
         "task": "deliveries.tasks.send_late_deliveries_digest",
         "schedule": crontab(hour=env_int("DIGEST_HOUR_UTC", default=6), minute=0),
@@ -405,6 +409,8 @@ SPECTACULAR_SETTINGS = {
             for status in ("401", "413", "429")
         },
         "DeliveryStatusEnum": "deliveries.models.DeliveryStatus.choices",
+        "EventKindEnum": "deliveries.models.EventKind.choices",
+        "ReportKindEnum": "deliveries.models.ReportKind.choices",
         "VehicleStatusEnum": "fleet.models.VehicleStatus.choices",
         "VehicleTypeEnum": "fleet.models.VehicleType.choices",
         "RoleEnum": "users.models.Role.choices",

@@ -5,12 +5,22 @@ order of ``services.common``: the delivery, then the vehicle, then the driver. A
 rule leaves nothing behind.
 """
 
+import datetime as dt
+from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from deliveries.models import DELIVERY_EDITABLE_FIELDS, Delivery, DeliveryEvent, DeliveryStatus
+from deliveries.models import (
+    DELIVERY_EDITABLE_FIELDS,
+    Delivery,
+    DeliveryEvent,
+    DeliveryStatus,
+    EventKind,
+    overdue_q,
+)
 from deliveries.selectors import delivery_rendered, vehicle_load_kg
 from fleet.models import Vehicle, VehicleStatus
 from logitrack import cache
@@ -19,6 +29,7 @@ from services.exceptions import (
     DeliveryNotDeletable,
     DeliveryNotEditable,
     DriverNotADriver,
+    InvalidTimeWindow,
     InvalidTransition,
     VehicleInMaintenance,
     VehicleOutOfService,
@@ -82,6 +93,16 @@ def _record_event(
             },
         )
     return event
+
+
+def _check_window(*, start: dt.datetime | None, end: dt.datetime | None) -> None:
+    """A time window has both ends, the end after the start, or neither."""
+    if start is None and end is not None:
+        raise InvalidTimeWindow(attr="window_start")
+    if end is None and start is not None:
+        raise InvalidTimeWindow(attr="window_end")
+    if start is not None and end is not None and end <= start:
+        raise InvalidTimeWindow(attr="window_end")
 
 
 def _check_assignment(*, delivery: Delivery, vehicle: Vehicle, driver: User | None) -> None:
@@ -155,6 +176,7 @@ def delivery_create(
     """Creates a ``pending`` delivery (one event); with a vehicle it is then assigned."""
     if vehicle is None and driver is not None:
         raise VehicleRequired(attr="vehicle_id")
+    _check_window(start=fields.get("window_start"), end=fields.get("window_end"))
     delivery = Delivery(
         **{name: fields[name] for name in DELIVERY_EDITABLE_FIELDS if name in fields}
     )
@@ -188,6 +210,10 @@ def delivery_update(
     locked = lock(delivery)
     if locked.status not in EDITABLE_STATUSES:
         raise DeliveryNotEditable(status=locked.status)
+    _check_window(
+        start=fields.get("window_start", locked.window_start),
+        end=fields.get("window_end", locked.window_end),
+    )
     changed = model_update(instance=locked, fields=DELIVERY_EDITABLE_FIELDS, data=fields)
     if changed:
         cache.bump(cache.STATS, cache.DELIVERIES)
@@ -264,8 +290,71 @@ def delivery_start(*, delivery: Delivery, actor: User | None) -> Delivery:
 
 @transaction.atomic
 def delivery_complete(*, delivery: Delivery, actor: User | None) -> Delivery:
-    """``in_transit`` → ``delivered`` with ``delivered_at`` set. Locks the delivery."""
-    return _move(delivery=delivery, to_status=S.DELIVERED, actor=actor, delivered_at=timezone.now())
+    """``in_transit`` → ``delivered`` with ``delivered_at`` set; delivered past its
+    deadline before the late sweep saw it, it is marked late too. Locks the delivery."""
+    now = timezone.now()
+    locked = _move(delivery=delivery, to_status=S.DELIVERED, actor=actor, delivered_at=now)
+    if locked.late_marked_at is None and now > locked.deadline:
+        _mark_late([locked], now=now)
+    return locked
+
+
+# Late deliveries -------------------------------------------------------------------
+
+LATE_NOTE = "Past its deadline"
+LATE_SWEEP_BATCH = 500
+
+
+def _mark_late(deliveries: Sequence[Delivery], *, now: dt.datetime) -> None:
+    """Gives each of ``deliveries`` (locked, not yet marked) its one ``late`` event, at
+    its deadline, and its ``delivery.late`` webhook. The event needs no e-mail."""
+    DeliveryEvent.objects.bulk_create(
+        DeliveryEvent(
+            delivery=delivery,
+            kind=EventKind.LATE,
+            from_status=delivery.status,
+            to_status=delivery.status,
+            at=delivery.deadline,
+            note=LATE_NOTE,
+            notified_at=now,
+        )
+        for delivery in deliveries
+    )
+    Delivery.objects.filter(pk__in=[delivery.pk for delivery in deliveries]).update(
+        late_marked_at=now
+    )
+    for delivery in deliveries:
+        webhook_emit(
+            event_type=EventType.DELIVERY_LATE, data=partial(delivery_rendered, delivery.pk)
+        )
+    cache.bump(cache.DELIVERIES)
+
+
+@transaction.atomic
+def _late_batch_mark(*, now: dt.datetime) -> int:
+    due = list(
+        Delivery.objects.select_for_update(skip_locked=True)
+        .filter(overdue_q(now), late_marked_at__isnull=True)
+        .order_by("deadline")
+        .only("pk", "status", "deadline")[:LATE_SWEEP_BATCH]
+    )
+    if due:
+        _mark_late(due, now=now)
+    return len(due)
+
+
+def deliveries_mark_late() -> int:
+    """Marks every delivery that is unfinished past its deadline and not marked yet:
+    one ``late`` event and one ``delivery.late`` webhook each. Batches of
+    ``LATE_SWEEP_BATCH``, each one transaction holding its rows' locks; rows another
+    sweep or a status move holds are skipped (``SKIP LOCKED``) and left to it or to the
+    next sweep. Returns how many it marked."""
+    marked = 0
+    while True:
+        count = _late_batch_mark(now=timezone.now())
+        marked += count
+        if count < LATE_SWEEP_BATCH:
+            return marked
 
 
 @transaction.atomic

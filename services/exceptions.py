@@ -69,6 +69,11 @@ class DriverNotADriver(RuleViolation):
     message = "User {username} is not an active driver."
 
 
+class InvalidTimeWindow(RuleViolation):
+    code = "invalid_time_window"
+    message = "A time window needs both window_start and window_end, the end after the start."
+
+
 # State conflicts ------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ DRIVER = _names("id username first_name last_name phone")
 DELIVERY = _names(
     "id tracking_code status origin_address destination_address recipient_name "
     "recipient_phone recipient_email weight_kg scheduled_for notes failure_reason "
-    "created_at updated_at delivered_at vehicle driver"
+    "created_at updated_at delivered_at vehicle driver "
+    "window_start window_end is_late late_by_minutes"  # the dispatch day
 )
 MAINTENANCE_RECORD = _names("id reason started_at ended_at started_by ended_by")
