@@ -132,7 +132,7 @@ class BlankAsNullChoiceField(serializers.ChoiceField):
 
 EVENT_KIND_HELP = (
     "`status_change` (creation included), `late` (the delivery passed its deadline "
-    "unfinished, or was delivered after it; once per delivery, `at` its deadline), "
+    "unfinished, or was delivered after it; once per delivery, within a minute), "
     "`proof` or `note`. An event that is no status change keeps the status: its "
     "`from_status` and `to_status` are the status the delivery had."
 )

@@ -306,15 +306,16 @@ LATE_SWEEP_BATCH = 500
 
 
 def _mark_late(deliveries: Sequence[Delivery], *, now: dt.datetime) -> None:
-    """Gives each of ``deliveries`` (locked, not yet marked) its one ``late`` event, at
-    its deadline, and its ``delivery.late`` webhook. The event needs no e-mail."""
+    """Gives each of ``deliveries`` (locked, not yet marked) its one ``late`` event and
+    its ``delivery.late`` webhook. The event keeps the status the delivery has, and
+    needs no e-mail."""
     DeliveryEvent.objects.bulk_create(
         DeliveryEvent(
             delivery=delivery,
             kind=EventKind.LATE,
             from_status=delivery.status,
             to_status=delivery.status,
-            at=delivery.deadline,
+            at=now,
             note=LATE_NOTE,
             notified_at=now,
         )
@@ -336,7 +337,7 @@ def _late_batch_mark(*, now: dt.datetime) -> int:
         Delivery.objects.select_for_update(skip_locked=True)
         .filter(overdue_q(now), late_marked_at__isnull=True)
         .order_by("deadline")
-        .only("pk", "status", "deadline")[:LATE_SWEEP_BATCH]
+        .only("pk", "status")[:LATE_SWEEP_BATCH]
     )
     if due:
         _mark_late(due, now=now)
