@@ -52,6 +52,11 @@ ACTIVE_STATUSES = (DeliveryStatus.ASSIGNED, DeliveryStatus.IN_TRANSIT)
 FINISHED_STATUSES = (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, DeliveryStatus.CANCELLED)
 UNFINISHED_STATUSES = (DeliveryStatus.PENDING, *ACTIVE_STATUSES)
 
+TIME_WINDOW_INVALID_CODE = "invalid_time_window"
+TIME_WINDOW_INVALID = (
+    "A time window needs both window_start and window_end, the end after the start."
+)
+
 # Lateness. A delivery's deadline is the end of its time window, else its scheduled
 # time (the ``deadline`` column, computed by the database; ``delivery_late_by`` in
 # Python). It is late when unfinished past its deadline, or delivered after it.
@@ -207,6 +212,8 @@ class Delivery(models.Model):
             ),
             models.CheckConstraint(
                 name="delivery_time_window_valid",
+                violation_error_code=TIME_WINDOW_INVALID_CODE,
+                violation_error_message=TIME_WINDOW_INVALID,
                 condition=Q(window_start__isnull=True, window_end__isnull=True)
                 | Q(
                     window_start__isnull=False,

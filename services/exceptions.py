@@ -7,6 +7,8 @@ shape of the API contract. Services never raise DRF exceptions.
 
 from typing import Any
 
+from deliveries.models import TIME_WINDOW_INVALID, TIME_WINDOW_INVALID_CODE
+
 
 class DomainError(Exception):
     """Base of every rule violation; subclasses set ``code``, ``status_code`` and ``message``."""
@@ -70,8 +72,8 @@ class DriverNotADriver(RuleViolation):
 
 
 class InvalidTimeWindow(RuleViolation):
-    code = "invalid_time_window"
-    message = "A time window needs both window_start and window_end, the end after the start."
+    code = TIME_WINDOW_INVALID_CODE
+    message = TIME_WINDOW_INVALID
 
 
 # State conflicts ------------------------------------------------------------------

@@ -83,6 +83,8 @@ class Migration(migrations.Migration):
                     _connector="OR",
                 ),
                 name="delivery_time_window_valid",
+                violation_error_code="invalid_time_window",
+                violation_error_message="A time window needs both window_start and window_end, the end after the start.",
             ),
         ),
         migrations.AddConstraint(
