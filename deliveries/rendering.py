@@ -103,15 +103,16 @@ def _add_lateness(item: dict, now: dt.datetime) -> None:
         item[name] = values[key]
 
 
-def render_row(row: Sequence[Any]) -> dict:
-    """A row of ``COLUMNS`` as ``DeliverySerializer`` writes it. Decimals may come as
-    text already (``logitrack.sql.read_as_text``) or as ``Decimal``; date-times as the
-    API's text or as UTC datetimes, which DRF's and ``dumps`` write the same."""
+def render_row(row: Sequence[Any], now: dt.datetime | None = None) -> dict:
+    """A row of ``COLUMNS`` as ``DeliverySerializer`` writes it at ``now`` (default: the
+    current time). Decimals may come as text already (``logitrack.sql.read_as_text``)
+    or as ``Decimal``; date-times as the API's text or as UTC datetimes, which DRF's and
+    ``dumps`` write the same."""
     top, *nested = _GROUPS
     item = dict(zip(top.names, row[top.start : top.end], strict=True))
     _as_text(item, top.decimals)
     if _LATENESS_FIELDS:
-        _add_lateness(item, timezone.now())
+        _add_lateness(item, now or timezone.now())
     for group in nested:
         if row[group.start] is None:
             item[group.key] = None
@@ -120,6 +121,12 @@ def render_row(row: Sequence[Any]) -> dict:
         _as_text(inner, group.decimals)
         item[group.key] = inner
     return item
+
+
+def render_rows(rows: Sequence[Sequence[Any]]) -> list[dict]:
+    """``rows`` rendered as of one moment, so a page tells one time."""
+    now = timezone.now()
+    return [render_row(row, now) for row in rows]
 
 
 def _value(delivery: Delivery, path: str) -> Any:

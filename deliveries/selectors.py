@@ -18,7 +18,7 @@ from deliveries.models import (
     DeliveryStatus,
     Report,
 )
-from deliveries.rendering import COLUMNS, dumps, render_row
+from deliveries.rendering import COLUMNS, dumps, render_row, render_rows
 from fleet.models import Vehicle, VehicleStatus
 from logitrack import cache
 from logitrack.memo import Memo, memoized
@@ -204,7 +204,7 @@ def delivery_page(*, user: User, request, queryset: Callable[[], QuerySet], pagi
                 key=f"{visibility}?{filters}",
                 everything=visibility == STAFF_VISIBILITY and not filters,
             ),
-            fetch=lambda window: [render_row(row) for row in delivery_list_rows(window)],
+            fetch=lambda window: render_rows(delivery_list_rows(window)),
         )
         return dumps(paginator.response_body(rows))
 

@@ -1,4 +1,4 @@
-"""Deliveries: creation, edits, assignment and every status move.
+"""Deliveries: creation, edits, assignment, every status move, and marking late ones.
 
 Every write here is one transaction that re-reads its rows under their locks, in the
 order of ``services.common``: the delivery, then the vehicle, then the driver. A failed
@@ -299,6 +299,20 @@ def delivery_complete(*, delivery: Delivery, actor: User | None) -> Delivery:
     return locked
 
 
+@transaction.atomic
+def delivery_fail(*, delivery: Delivery, reason: str, actor: User | None) -> Delivery:
+    """``in_transit`` → ``failed``; the reason is kept on the delivery. Locks the delivery."""
+    return _move(
+        delivery=delivery, to_status=S.FAILED, actor=actor, note=reason, failure_reason=reason
+    )
+
+
+@transaction.atomic
+def delivery_cancel(*, delivery: Delivery, reason: str, actor: User | None) -> Delivery:
+    """``pending``/``assigned`` → ``cancelled``. Locks the delivery."""
+    return _move(delivery=delivery, to_status=S.CANCELLED, actor=actor, note=reason)
+
+
 # Late deliveries -------------------------------------------------------------------
 
 LATE_NOTE = "Past its deadline"
@@ -356,17 +370,3 @@ def deliveries_mark_late() -> int:
         marked += count
         if count < LATE_SWEEP_BATCH:
             return marked
-
-
-@transaction.atomic
-def delivery_fail(*, delivery: Delivery, reason: str, actor: User | None) -> Delivery:
-    """``in_transit`` → ``failed``; the reason is kept on the delivery. Locks the delivery."""
-    return _move(
-        delivery=delivery, to_status=S.FAILED, actor=actor, note=reason, failure_reason=reason
-    )
-
-
-@transaction.atomic
-def delivery_cancel(*, delivery: Delivery, reason: str, actor: User | None) -> Delivery:
-    """``pending``/``assigned`` → ``cancelled``. Locks the delivery."""
-    return _move(delivery=delivery, to_status=S.CANCELLED, actor=actor, note=reason)
