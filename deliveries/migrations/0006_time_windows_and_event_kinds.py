@@ -63,8 +63,13 @@ class Migration(migrations.Migration):
             model_name="delivery",
             index=models.Index(
                 condition=models.Q(
+                    models.Q(
+                        ("status", "pending"),
+                        ("status", "assigned"),
+                        ("status", "in_transit"),
+                        _connector="OR",
+                    ),
                     ("late_marked_at__isnull", True),
-                    ("status__in", ("pending", "assigned", "in_transit")),
                 ),
                 fields=["deadline"],
                 name="delivery_late_due_idx",
