@@ -189,7 +189,7 @@ class Delivery(models.Model):
             # loads re-create indexes).
             models.Index(
                 fields=["deadline"],
-                condition=Q.create([("status", status) for status in UNFINISHED_STATUSES], Q.OR)
+                condition=Q(*[("status", s) for s in UNFINISHED_STATUSES], _connector=Q.OR)
                 & Q(late_marked_at__isnull=True),
                 name="delivery_late_due_idx",
             ),
