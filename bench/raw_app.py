@@ -18,6 +18,7 @@ autocommit and in UTC. The database comes from ``RAW_DATABASE_URL``, else
 ``DATABASE_URL``. Run it with ``gunicorn bench.raw_app:application``.
 """
 
+import datetime as dt
 import os
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -29,6 +30,7 @@ import psycopg2
 LIST_PATH = "/api/v1/deliveries/"
 LIVE_PATH = "/health/live/"
 STATUSES = frozenset({"pending", "assigned", "in_transit", "delivered", "failed", "cancelled"})
+UNFINISHED = frozenset({"pending", "assigned", "in_transit"})
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 COUNT_EXACT = "exact"
@@ -45,6 +47,8 @@ DELIVERY_FIELDS = (
     "recipient_email",
     "weight_kg",
     "scheduled_for",
+    "window_start",
+    "window_end",
     "notes",
     "proof_required",
     "destination_lat",
@@ -137,9 +141,22 @@ def with_page(url: str, number: int) -> str:
     )
 
 
-def delivery_item(row: tuple) -> dict:
-    """One result of the list from one joined row."""
+def add_lateness(item: dict, now: dt.datetime) -> None:
+    """The API's ``is_late`` and ``late_by_minutes``: past the deadline (the window's
+    end, else the scheduled time) unfinished at ``now``, or delivered after it."""
+    deadline = item["window_end"] or item["scheduled_for"]
+    end = item["delivered_at"] if item["status"] == "delivered" else None
+    if item["status"] in UNFINISHED:
+        end = now
+    late = end is not None and end > deadline
+    item["is_late"] = late
+    item["late_by_minutes"] = int((end - deadline).total_seconds() // 60) if late else None
+
+
+def delivery_item(row: tuple, now: dt.datetime) -> dict:
+    """One result of the list from one joined row, as of ``now``."""
     item = dict(zip(DELIVERY_FIELDS, row[:_VEHICLE_START], strict=True))
+    add_lateness(item, now)
     vehicle = row[_VEHICLE_START:_DRIVER_START]
     driver = row[_DRIVER_START:]
     item["vehicle"] = (
@@ -211,11 +228,12 @@ class RawDeliveryList:
         except (psycopg2.OperationalError, psycopg2.InterfaceError):
             self.close()  # the next request reconnects
             raise
+        now = dt.datetime.now(dt.UTC)
         return {
             "count": count,
             "next": with_page(url, number + 1) if len(rows) > size else None,
             "previous": with_page(url, number - 1) if number > 1 else None,
-            "results": [delivery_item(row) for row in rows[:size]],
+            "results": [delivery_item(row, now) for row in rows[:size]],
         }
 
     def __call__(self, environ: dict, start_response):

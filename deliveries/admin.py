@@ -40,7 +40,7 @@ class DeliveryAdminForm(ServiceFormMixin, forms.ModelForm):
 
 class DeliveryEventInline(ReadOnlyTabularInline):
     model = DeliveryEvent
-    fields = ("at", "from_status", "to_status", "actor", "note")
+    fields = ("at", "kind", "from_status", "to_status", "actor", "note")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
@@ -83,6 +83,8 @@ class DeliveryAdmin(ServiceModelAdmin):
                         "origin_address",
                         "destination_address",
                         "scheduled_for",
+                        "window_start",
+                        "window_end",
                         "weight_kg",
                         "notes",
                     )

@@ -1,10 +1,12 @@
 import django_filters
 from django.db.models import Q
+from django.utils import timezone
 
-from deliveries.models import Delivery, DeliveryStatus
+from deliveries.models import Delivery, DeliveryStatus, late_q
 from logitrack.filters import (
     SEARCH_MAX_CHARACTERS,
     SEARCH_MAX_WORDS,
+    BooleanFilter,
     DateTimeFilter,
     FilterSet,
     IdFilter,
@@ -23,6 +25,11 @@ class DeliveryFilter(FilterSet):
     driver = IdFilter(field_name="driver_id")
     scheduled_after = DateTimeFilter(field_name="scheduled_for", lookup_expr="gte")
     scheduled_before = DateTimeFilter(field_name="scheduled_for", lookup_expr="lte")
+    late = BooleanFilter(
+        method="filter_late",
+        label="Late (true) or not (false): unfinished past its deadline (the end of its "
+        "time window, else scheduled_for), or delivered after it",
+    )
     search = django_filters.CharFilter(
         method="filter_search",
         label="Tracking code, recipient or address contains "
@@ -32,7 +39,19 @@ class DeliveryFilter(FilterSet):
 
     class Meta:
         model = Delivery
-        fields = ["status", "vehicle", "driver", "scheduled_after", "scheduled_before", "search"]
+        fields = [
+            "status",
+            "vehicle",
+            "driver",
+            "scheduled_after",
+            "scheduled_before",
+            "late",
+            "search",
+        ]
+
+    def filter_late(self, queryset, name, value):
+        late = late_q(timezone.now())
+        return queryset.filter(late if value else ~late)
 
     def filter_search(self, queryset, name, value):
         """Every word must match one of ``SEARCH_FIELDS`` (case-insensitive)."""

@@ -1,3 +1,4 @@
+import datetime as dt
 import re
 import secrets
 import uuid
@@ -8,7 +9,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import Storage, storages
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.functional import cached_property
 
 from fleet.models import Vehicle
 
@@ -58,6 +62,8 @@ DELIVERY_EDITABLE_FIELDS = (
     "recipient_email",
     "weight_kg",
     "scheduled_for",
+    "window_start",
+    "window_end",
     "notes",
     "proof_required",
     "destination_lat",
@@ -69,6 +75,62 @@ DESTINATION_INCOMPLETE = "Give destination_lat and destination_lng together, or 
 # Statuses in which a delivery occupies its vehicle.
 ACTIVE_STATUSES = (DeliveryStatus.ASSIGNED, DeliveryStatus.IN_TRANSIT)
 FINISHED_STATUSES = (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, DeliveryStatus.CANCELLED)
+UNFINISHED_STATUSES = (DeliveryStatus.PENDING, *ACTIVE_STATUSES)
+
+TIME_WINDOW_INVALID_CODE = "invalid_time_window"
+TIME_WINDOW_INVALID = (
+    "A time window needs both window_start and window_end, the end after the start."
+)
+
+# Lateness. A delivery's deadline is the end of its time window, else its scheduled
+# time (the ``deadline`` column, computed by the database; ``delivery_late_by`` in
+# Python). It is late when unfinished past its deadline, or delivered after it.
+LATENESS_INPUTS = ("status", "scheduled_for", "window_end", "delivered_at")
+
+
+def overdue_q(now: dt.datetime) -> Q:
+    """Deliveries not finished and past their deadline at ``now``."""
+    return Q(status__in=UNFINISHED_STATUSES, deadline__lt=now)
+
+
+DELIVERED_LATE_Q = Q(status=DeliveryStatus.DELIVERED, delivered_at__gt=F("deadline"))
+DELIVERED_ON_TIME_Q = Q(status=DeliveryStatus.DELIVERED, delivered_at__lte=F("deadline"))
+
+
+def late_q(now: dt.datetime) -> Q:
+    """Deliveries late at ``now`` (``delivery_late_by`` as a filter)."""
+    return overdue_q(now) | DELIVERED_LATE_Q
+
+
+def delivery_late_by(
+    *,
+    status: str,
+    scheduled_for: dt.datetime,
+    window_end: dt.datetime | None,
+    delivered_at: dt.datetime | None,
+    now: dt.datetime,
+) -> dt.timedelta | None:
+    """How far past its deadline the delivery is (unfinished: at ``now``) or was
+    delivered; ``None`` when it is not late (exactly at the deadline is in time)."""
+    deadline = window_end or scheduled_for
+    if status == DeliveryStatus.DELIVERED:
+        end = delivered_at
+    elif status in UNFINISHED_STATUSES:
+        end = now
+    else:
+        return None
+    if end is None or end <= deadline:
+        return None
+    return end - deadline
+
+
+def lateness(late_by: dt.timedelta | None) -> dict:
+    """The API's ``is_late`` and ``late_by_minutes`` (whole minutes, rounded down;
+    ``null`` when not late) of a delivery ``late_by`` past its deadline."""
+    return {
+        "is_late": late_by is not None,
+        "late_by_minutes": None if late_by is None else int(late_by.total_seconds() // 60),
+    }
 
 
 class Delivery(models.Model):
@@ -93,6 +155,21 @@ class Delivery(models.Model):
         max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
     )
     scheduled_for = models.DateTimeField()
+    window_start = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Start of the time window agreed with the recipient: both or neither.",
+    )
+    window_end = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="End of the time window, after its start; the deadline when given.",
+    )
+    deadline = models.GeneratedField(
+        expression=Coalesce("window_end", "scheduled_for"),
+        output_field=models.DateTimeField(),
+        db_persist=True,
+    )
     notes = models.TextField(blank=True, max_length=2000)
     # The proof kinds (``ProofKind``) that must be on record before it can be delivered.
     # A database default too, for rows written without the ORM (``seed_demo``'s COPY).
@@ -127,6 +204,9 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     delivered_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the late sweep gave it its ``late`` event (the same fact as that event, kept
+    # here so that the sweep's index holds only deliveries still to be looked at).
+    late_marked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -143,6 +223,16 @@ class Delivery(models.Model):
             ),
             models.Index(fields=["vehicle", "status"], name="delivery_vehicle_status_idx"),
             models.Index(fields=["driver", "status"], name="delivery_driver_status_idx"),
+            # The late sweep's: unfinished, not yet marked, by deadline. The statuses
+            # are OR-ed, not IN (…): PostgreSQL writes an IN list's definition back in
+            # a form that reads differently once re-created (as seed_demo's large
+            # loads re-create indexes).
+            models.Index(
+                fields=["deadline"],
+                condition=Q(*[("status", s) for s in UNFINISHED_STATUSES], _connector=Q.OR)
+                & Q(late_marked_at__isnull=True),
+                name="delivery_late_due_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(name="delivery_weight_positive", condition=Q(weight_kg__gt=0)),
@@ -176,16 +266,49 @@ class Delivery(models.Model):
                 violation_error_code="destination_incomplete",
                 violation_error_message=DESTINATION_INCOMPLETE,
             ),
+            models.CheckConstraint(
+                name="delivery_time_window_valid",
+                violation_error_code=TIME_WINDOW_INVALID_CODE,
+                violation_error_message=TIME_WINDOW_INVALID,
+                condition=Q(window_start__isnull=True, window_end__isnull=True)
+                | Q(
+                    window_start__isnull=False,
+                    window_end__isnull=False,
+                    window_end__gt=F("window_start"),
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.tracking_code
 
+    @cached_property
+    def lateness(self) -> dict:
+        """``lateness()`` of this delivery now (the API's ``is_late``, ``late_by_minutes``)."""
+        late_by = delivery_late_by(
+            **{name: getattr(self, name) for name in LATENESS_INPUTS}, now=timezone.now()
+        )
+        return lateness(late_by)
+
+
+class EventKind(models.TextChoices):
+    STATUS_CHANGE = "status_change", "Status change"
+    LATE = "late", "Late"
+    PROOF = "proof", "Proof"
+    NOTE = "note", "Note"
+
 
 class DeliveryEvent(models.Model):
-    """One status change of a delivery (its creation included). Append-only."""
+    """One thing that happened to a delivery: a status change (its creation included),
+    its becoming late, … (``kind``). Append-only."""
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(
+        max_length=16,
+        choices=EventKind,
+        default=EventKind.STATUS_CHANGE,
+        db_default=EventKind.STATUS_CHANGE,
+    )
     from_status = models.CharField(max_length=16, choices=DeliveryStatus, blank=True)
     to_status = models.CharField(max_length=16, choices=DeliveryStatus)
     at = models.DateTimeField()
@@ -207,6 +330,11 @@ class DeliveryEvent(models.Model):
             models.Index(fields=["delivery", "at"], name="event_delivery_at_idx"),
             models.Index(
                 fields=["at"], condition=Q(notified_at__isnull=True), name="event_unnotified_idx"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["delivery"], condition=Q(kind=EventKind.LATE), name="event_one_late"
             ),
         ]
 

@@ -6,11 +6,12 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Sum, When
+from django.db.models import Case, Count, Prefetch, QuerySet, Sum, When
 from django.utils import timezone
 
 from deliveries.models import (
     ACTIVE_STATUSES,
+    DELIVERED_ON_TIME_Q,
     TRACKING_CODE,
     Delivery,
     DeliveryEvent,
@@ -18,7 +19,7 @@ from deliveries.models import (
     DeliveryStatus,
     Report,
 )
-from deliveries.rendering import COLUMNS, dumps, render_row
+from deliveries.rendering import COLUMNS, dumps, render_row, render_rows
 from fleet.models import Vehicle, VehicleStatus
 from logitrack import cache
 from logitrack.memo import Memo, memoized
@@ -95,13 +96,15 @@ def delivery_get_public(*, tracking_code: str) -> Delivery | None:
         return None
     return (
         Delivery.objects.filter(tracking_code=tracking_code)
-        .only("tracking_code", "status", "scheduled_for", "delivered_at")
+        .only(
+            "tracking_code", "status", "scheduled_for", "window_start", "window_end", "delivered_at"
+        )
         .prefetch_related(
             Prefetch(
                 "events",
-                queryset=DeliveryEvent.objects.only("delivery_id", "to_status", "at").order_by(
-                    "at", "id"
-                ),
+                queryset=DeliveryEvent.objects.only(
+                    "delivery_id", "kind", "to_status", "at"
+                ).order_by("at", "id"),
             )
         )
         .first()
@@ -117,7 +120,7 @@ def _stats_build() -> dict:
     deliveries = dict(Delivery.objects.order_by().values_list("status").annotate(n=Count("id")))
     vehicles = dict(Vehicle.objects.order_by().values_list("status").annotate(n=Count("id")))
     delivered = Delivery.objects.filter(status=DeliveryStatus.DELIVERED).aggregate(
-        total=Count("id"), on_time=Count("id", filter=Q(delivered_at__lte=F("scheduled_for")))
+        total=Count("id"), on_time=Count("id", filter=DELIVERED_ON_TIME_Q)
     )
     return {
         "deliveries_by_status": {s: deliveries.get(s, 0) for s in DeliveryStatus.values},
@@ -130,7 +133,7 @@ def _stats_build() -> dict:
 
 
 def delivery_stats() -> dict:
-    """Counts by status and the on-time rate (delivered no later than scheduled), served
+    """Counts by status and the on-time rate (delivered no later than the deadline), served
     from the cache; every write to deliveries or vehicles invalidates it after commit."""
     return cache.cached(cache.STATS, "all", _stats_build)
 
@@ -237,7 +240,7 @@ def delivery_page(*, user: User, request, queryset: Callable[[], QuerySet], pagi
                 key=f"{visibility}?{filters}",
                 everything=visibility == STAFF_VISIBILITY and not filters,
             ),
-            fetch=lambda window: [render_row(row) for row in delivery_list_rows(window)],
+            fetch=lambda window: render_rows(delivery_list_rows(window)),
         )
         return dumps(paginator.response_body(rows))
 

@@ -14,6 +14,7 @@ from deliveries.models import (
     DeliveryEvent,
     DeliveryProof,
     DeliveryStatus,
+    EventKind,
     ProofKind,
     Report,
     ReportKind,
@@ -36,12 +37,30 @@ from logitrack.fields import (
 from users.models import User
 from users.serializers import DriverSummarySerializer, UserSummarySerializer
 
+LATE_HELP = (
+    "Late: not finished (delivered, failed or cancelled) after its deadline, the end of "
+    "its time window or, without one, `scheduled_for`; or delivered after it. Exactly at "
+    "the deadline is in time."
+)
+
 
 class DeliverySerializer(serializers.ModelSerializer):
     proof_required = serializers.ListField(
         child=serializers.ChoiceField(choices=ProofKind.choices),
         read_only=True,
         help_text="Proof kinds that must be on record before `complete/` is allowed.",
+    )
+    # Computed from the delivery's own fields (``Delivery.lateness``); the fast path
+    # (``deliveries.rendering``) computes them from a row the same way.
+    is_late = serializers.BooleanField(
+        source="lateness.is_late", read_only=True, help_text=LATE_HELP
+    )
+    late_by_minutes = serializers.IntegerField(
+        source="lateness.late_by_minutes",
+        read_only=True,
+        allow_null=True,
+        help_text="Whole minutes past the deadline (rounded down): of `delivered_at` for a "
+        "delivery delivered late, of now for an unfinished one; `null` when not late.",
     )
     vehicle = VehicleSerializer(read_only=True, allow_null=True)
     driver = DriverSummarySerializer(read_only=True, allow_null=True)
@@ -57,6 +76,8 @@ class DeliverySerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "delivered_at",
+            "is_late",
+            "late_by_minutes",
             "vehicle",
             "driver",
         ]
@@ -139,7 +160,18 @@ class BlankAsNullChoiceField(serializers.ChoiceField):
         return super().to_representation(value)
 
 
+EVENT_KIND_HELP = (
+    "`status_change` (creation included), `late` (the delivery passed its deadline "
+    "unfinished, or was delivered after it; once per delivery, within a minute), "
+    "`proof` or `note`. An event that is no status change keeps the status: its "
+    "`from_status` and `to_status` are the status the delivery had."
+)
+
+
 class DeliveryEventSerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(
+        choices=EventKind.choices, read_only=True, help_text=EVENT_KIND_HELP
+    )
     from_status = BlankAsNullChoiceField(
         choices=DeliveryStatus.choices, help_text="`null` on the event that created it."
     )
@@ -147,7 +179,7 @@ class DeliveryEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DeliveryEvent
-        fields = ["from_status", "to_status", "at", "actor", "note"]
+        fields = ["kind", "from_status", "to_status", "at", "actor", "note"]
         read_only_fields = fields
 
 
@@ -200,11 +232,16 @@ class DeliveryProofSerializer(serializers.ModelSerializer):
 
 
 class TrackingEventSerializer(serializers.ModelSerializer):
-    status = serializers.ChoiceField(choices=DeliveryStatus.choices, source="to_status")
+    kind = serializers.ChoiceField(
+        choices=EventKind.choices, read_only=True, help_text=EVENT_KIND_HELP
+    )
+    status = serializers.ChoiceField(
+        choices=DeliveryStatus.choices, source="to_status", help_text="The status after it."
+    )
 
     class Meta:
         model = DeliveryEvent
-        fields = ["status", "at"]
+        fields = ["kind", "status", "at"]
         read_only_fields = fields
 
 
@@ -215,7 +252,15 @@ class TrackingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Delivery
-        fields = ["tracking_code", "status", "scheduled_for", "delivered_at", "events"]
+        fields = [
+            "tracking_code",
+            "status",
+            "scheduled_for",
+            "window_start",
+            "window_end",
+            "delivered_at",
+            "events",
+        ]
         read_only_fields = fields
 
 
@@ -230,12 +275,18 @@ UNKNOWN_FILTER_CODE = "unknown_filter"
 # A value no query string could carry (an object, a boolean); a value it could carry but
 # the filter refuses answers the list's own code for it (invalid_choice, …).
 FILTER_VALUE_TYPE_CODE = "invalid"
-FILTER_VALUE_INVALID = "Give {key} as text{numbers}{lists}."
+FILTER_VALUE_INVALID = "Give {key} as text{numbers}{booleans}{lists}."
 # Filters whose query-string value is a number, which JSON may also give as one.
 NUMERIC_FILTERS = frozenset(
     key
     for key, value in DeliveryFilter.base_filters.items()
     if isinstance(value, django_filters.NumberFilter)
+)
+# Filters whose query-string value is true or false, which JSON may also give as a boolean.
+BOOLEAN_FILTERS = frozenset(
+    key
+    for key, value in DeliveryFilter.base_filters.items()
+    if isinstance(value, django_filters.BooleanFilter)
 )
 _STATUS_SCHEMA = {"type": "string", "enum": list(DeliveryStatus.values)}
 _ID_SCHEMA = {
@@ -252,26 +303,31 @@ REPORT_FILTERS_SCHEMA = {
         "driver": _ID_SCHEMA,
         "scheduled_after": _TIME_SCHEMA,
         "scheduled_before": _TIME_SCHEMA,
+        "late": {"anyOf": [{"type": "boolean"}, {"type": "string"}], "nullable": True},
         "search": {"type": "string", "nullable": True},
     },
 }
 
 
 def _query_text(key: str, value) -> str:
-    """A JSON value as the query string carries it: text, or the digits of a number for
-    a numeric filter; ``null`` is an empty value (no filter)."""
+    """A JSON value as the query string carries it: text, the digits of a number for
+    a numeric filter, ``true``/``false`` for a boolean one; ``null`` is an empty value
+    (no filter)."""
     if value is None:
         return ""
     if isinstance(value, str):
         return value
     if key in NUMERIC_FILTERS and isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
+    if key in BOOLEAN_FILTERS and isinstance(value, bool):
+        return "true" if value else "false"
     raise serializers.ValidationError(
         {
             key: [
                 FILTER_VALUE_INVALID.format(
                     key=key,
                     numbers=" or a number" if key in NUMERIC_FILTERS else "",
+                    booleans=" or a boolean" if key in BOOLEAN_FILTERS else "",
                     lists=", or a list of them" if key in REPEATABLE_FILTERS else "",
                 )
             ]
@@ -303,7 +359,7 @@ class ReportCreateInputSerializer(serializers.Serializer):
         default=dict,
         help_text="The delivery list's filters, as its query string takes them: "
         "status (one value or a list), vehicle, driver, scheduled_after, "
-        "scheduled_before, search.",
+        "scheduled_before, late, search.",
     )
 
     def validate_filters(self, value):
@@ -364,7 +420,8 @@ class StatsSerializer(serializers.Serializer):
     vehicles_by_status = serializers.DictField(child=serializers.IntegerField())
     on_time_rate = serializers.FloatField(
         allow_null=True,
-        help_text="Share of delivered deliveries delivered no later than scheduled (0–1); "
+        help_text="Share of delivered deliveries delivered no later than their deadline, "
+        "the end of their time window or, without one, `scheduled_for` (0–1); "
         "null before the first delivery.",
     )
     generated_at = serializers.DateTimeField()

@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.db import DatabaseError
 
+from services import deliveries as delivery_services
 from services import notifications, reports
 
 # Retries: transient database or mail-server trouble, with backoff, capped.
@@ -35,3 +36,9 @@ def send_late_deliveries_digest() -> int:
 def build_report(report_id: int) -> str:
     """Idempotent: a report that is already done is left as it is."""
     return reports.report_build(report_id=report_id)
+
+
+@shared_task(acks_late=True, **RETRY)
+def mark_late_deliveries() -> int:
+    """Safe to run twice at once: each delivery is marked by one sweep only."""
+    return delivery_services.deliveries_mark_late()

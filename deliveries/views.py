@@ -77,6 +77,7 @@ from services.exceptions import (
     DriverNotADriver,
     FileTooLarge,
     InvalidImage,
+    InvalidTimeWindow,
     ProofRequired,
     VehicleInMaintenance,
     VehicleOutOfService,
@@ -86,7 +87,8 @@ from services.exceptions import (
 from users.models import User
 
 # The assignment rules' 400s, by the input field they name.
-ASSIGNING_ACTIONS = ["create", "update", "partial_update", "assign"]
+EDITING_ACTIONS = ["create", "update", "partial_update"]
+ASSIGNING_ACTIONS = [*EDITING_ACTIONS, "assign"]
 VEHICLE_RULE_CODES = [
     VehicleInMaintenance.code,
     VehicleOutOfService.code,
@@ -189,6 +191,12 @@ def _transition_doc(summary: str, request=None):
     [DestinationIncomplete.code],
     field_name="destination_lng",
     actions=["create", "update", "partial_update"],
+)
+@extend_validation_errors(
+    [InvalidTimeWindow.code], field_name="window_start", actions=EDITING_ACTIONS
+)
+@extend_validation_errors(
+    [InvalidTimeWindow.code], field_name="window_end", actions=EDITING_ACTIONS
 )
 class DeliveryViewSet(ServiceModelViewSet):
     """Deliveries. Staff see and change all; a driver sees and moves only their own."""

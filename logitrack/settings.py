@@ -188,6 +188,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "deliveries.tasks.sweep_notifications",
         "schedule": env_int("NOTIFICATION_SWEEP_SECONDS", default=60),
     },
+    "late-deliveries-sweep": {
+        "task": "deliveries.tasks.mark_late_deliveries",
+        "schedule": 60,
+    },
     "late-deliveries-digest": {
         "task": "deliveries.tasks.send_late_deliveries_digest",
         "schedule": crontab(hour=env_int("DIGEST_HOUR_UTC", default=6), minute=0),
@@ -445,11 +449,12 @@ SPECTACULAR_SETTINGS = {
         },
         "ApiKeyRoleEnum": "apikeys.models.ApiKeyRole.choices",
         "DeliveryStatusEnum": "deliveries.models.DeliveryStatus.choices",
+        "EventKindEnum": "deliveries.models.EventKind.choices",
+        "ReportKindEnum": "deliveries.models.ReportKind.choices",
         "VehicleStatusEnum": "fleet.models.VehicleStatus.choices",
         "VehicleTypeEnum": "fleet.models.VehicleType.choices",
         "RoleEnum": "users.models.Role.choices",
         "ProofKindEnum": "deliveries.models.ProofKind.choices",
-        "ReportKindEnum": "deliveries.models.ReportKind.choices",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",

@@ -1,17 +1,26 @@
-"""Deliveries: creation, edits, assignment and every status move.
+"""Deliveries: creation, edits, assignment, every status move, and marking late ones.
 
 Every write here is one transaction that re-reads its rows under their locks, in the
 order of ``services.common``: the delivery, then the vehicle, then the driver. A failed
 rule leaves nothing behind.
 """
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from deliveries.models import DELIVERY_EDITABLE_FIELDS, Delivery, DeliveryEvent, DeliveryStatus
+from deliveries.models import (
+    DELIVERY_EDITABLE_FIELDS,
+    Delivery,
+    DeliveryEvent,
+    DeliveryStatus,
+    EventKind,
+    overdue_q,
+)
 from deliveries.selectors import delivery_proofs_missing, delivery_rendered, vehicle_load_kg
 from fleet.models import Vehicle, VehicleStatus
 from logitrack import cache
@@ -21,6 +30,7 @@ from services.exceptions import (
     DeliveryNotEditable,
     DestinationIncomplete,
     DriverNotADriver,
+    InvalidTimeWindow,
     InvalidTransition,
     ProofRequired,
     VehicleInMaintenance,
@@ -92,6 +102,16 @@ def _check_destination(*, lat: float | None, lng: float | None) -> None:
     if (lat is None) != (lng is None):
         missing = "destination_lat" if lat is None else "destination_lng"
         raise DestinationIncomplete(attr=missing)
+
+
+def _check_window(*, start: dt.datetime | None, end: dt.datetime | None) -> None:
+    """A time window has both ends, the end after the start, or neither."""
+    if start is None and end is not None:
+        raise InvalidTimeWindow(attr="window_start")
+    if end is None and start is not None:
+        raise InvalidTimeWindow(attr="window_end")
+    if start is not None and end is not None and end <= start:
+        raise InvalidTimeWindow(attr="window_end")
 
 
 def _check_assignment(*, delivery: Delivery, vehicle: Vehicle, driver: User | None) -> None:
@@ -166,6 +186,7 @@ def delivery_create(
     if vehicle is None and driver is not None:
         raise VehicleRequired(attr="vehicle_id")
     _check_destination(lat=fields.get("destination_lat"), lng=fields.get("destination_lng"))
+    _check_window(start=fields.get("window_start"), end=fields.get("window_end"))
     delivery = Delivery(
         **{name: fields[name] for name in DELIVERY_EDITABLE_FIELDS if name in fields}
     )
@@ -202,6 +223,10 @@ def delivery_update(
     _check_destination(
         lat=fields.get("destination_lat", locked.destination_lat),
         lng=fields.get("destination_lng", locked.destination_lng),
+    )
+    _check_window(
+        start=fields.get("window_start", locked.window_start),
+        end=fields.get("window_end", locked.window_end),
     )
     changed = model_update(instance=locked, fields=DELIVERY_EDITABLE_FIELDS, data=fields)
     if changed:
@@ -299,14 +324,15 @@ def _check_proofs(delivery: Delivery) -> None:
 def delivery_complete(*, delivery: Delivery, actor: User | None) -> Delivery:
     """``in_transit`` → ``delivered`` with ``delivered_at`` set; ``400 proof_required``
     (``missing``: the kinds) while a kind of ``proof_required`` has no proof on record.
+    Delivered past its deadline before the late sweep saw it, it is marked late too.
     Locks the delivery, so a proof added meanwhile is seen."""
-    return _move(
-        delivery=delivery,
-        to_status=S.DELIVERED,
-        actor=actor,
-        check=_check_proofs,
-        delivered_at=timezone.now(),
+    now = timezone.now()
+    locked = _move(
+        delivery=delivery, to_status=S.DELIVERED, actor=actor, check=_check_proofs, delivered_at=now
     )
+    if locked.late_marked_at is None and now > locked.deadline:
+        _mark_late([locked], now=now)
+    return locked
 
 
 @transaction.atomic
@@ -321,3 +347,62 @@ def delivery_fail(*, delivery: Delivery, reason: str, actor: User | None) -> Del
 def delivery_cancel(*, delivery: Delivery, reason: str, actor: User | None) -> Delivery:
     """``pending``/``assigned`` → ``cancelled``. Locks the delivery."""
     return _move(delivery=delivery, to_status=S.CANCELLED, actor=actor, note=reason)
+
+
+# Late deliveries -------------------------------------------------------------------
+
+LATE_NOTE = "Past its deadline"
+LATE_SWEEP_BATCH = 500
+
+
+def _mark_late(deliveries: Sequence[Delivery], *, now: dt.datetime) -> None:
+    """Gives each of ``deliveries`` (locked, not yet marked) its one ``late`` event and
+    its ``delivery.late`` webhook. The event keeps the status the delivery has, and
+    needs no e-mail."""
+    DeliveryEvent.objects.bulk_create(
+        DeliveryEvent(
+            delivery=delivery,
+            kind=EventKind.LATE,
+            from_status=delivery.status,
+            to_status=delivery.status,
+            at=now,
+            note=LATE_NOTE,
+            notified_at=now,
+        )
+        for delivery in deliveries
+    )
+    Delivery.objects.filter(pk__in=[delivery.pk for delivery in deliveries]).update(
+        late_marked_at=now
+    )
+    for delivery in deliveries:
+        webhook_emit(
+            event_type=EventType.DELIVERY_LATE, data=partial(delivery_rendered, delivery.pk)
+        )
+    cache.bump(cache.DELIVERIES)
+
+
+@transaction.atomic
+def _late_batch_mark(*, now: dt.datetime) -> int:
+    due = list(
+        Delivery.objects.select_for_update(skip_locked=True)
+        .filter(overdue_q(now), late_marked_at__isnull=True)
+        .order_by("deadline")
+        .only("pk", "status")[:LATE_SWEEP_BATCH]
+    )
+    if due:
+        _mark_late(due, now=now)
+    return len(due)
+
+
+def deliveries_mark_late() -> int:
+    """Marks every delivery that is unfinished past its deadline and not marked yet:
+    one ``late`` event and one ``delivery.late`` webhook each. Batches of
+    ``LATE_SWEEP_BATCH``, each one transaction holding its rows' locks; rows another
+    sweep or a status move holds are skipped (``SKIP LOCKED``) and left to it or to the
+    next sweep. Returns how many it marked."""
+    marked = 0
+    while True:
+        count = _late_batch_mark(now=timezone.now())
+        marked += count
+        if count < LATE_SWEEP_BATCH:
+            return marked

@@ -7,6 +7,8 @@ shape of the API contract. Services never raise DRF exceptions.
 
 from typing import Any
 
+from deliveries.models import TIME_WINDOW_INVALID, TIME_WINDOW_INVALID_CODE
+
 
 class DomainError(Exception):
     """Base of every rule violation; subclasses set ``code``, ``status_code`` and ``message``."""
@@ -67,6 +69,11 @@ class VehicleOverCapacity(RuleViolation):
 class DriverNotADriver(RuleViolation):
     code = "driver_not_a_driver"
     message = "User {username} is not an active driver."
+
+
+class InvalidTimeWindow(RuleViolation):
+    code = TIME_WINDOW_INVALID_CODE
+    message = TIME_WINDOW_INVALID
 
 
 # State conflicts ------------------------------------------------------------------

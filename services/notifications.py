@@ -15,7 +15,7 @@ from django.core.mail import send_mail, send_mass_mail
 from django.db import transaction
 from django.utils import timezone
 
-from deliveries.models import Delivery, DeliveryEvent, DeliveryStatus
+from deliveries.models import Delivery, DeliveryEvent, DeliveryStatus, overdue_q
 from logitrack.celery import enqueue
 from users.models import Role, User
 
@@ -29,7 +29,10 @@ BODY = (
     "Follow it any time with your tracking code {code}.\n"
 )
 DIGEST_SUBJECT = "LogiTrack: {count} late deliveries"
-LATE_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.ASSIGNED, DeliveryStatus.IN_TRANSIT)
+DIGEST_INTRO = (
+    "Deliveries past their deadline (the end of their time window, else their scheduled "
+    "time) and not finished:"
+)
 
 
 def notification_enqueue(*, event: DeliveryEvent) -> None:
@@ -85,13 +88,13 @@ def notifications_sweep(*, older_than: dt.timedelta = dt.timedelta(seconds=30)) 
 
 
 def late_deliveries_digest_send() -> int:
-    """E-mails every active dispatcher the deliveries scheduled in the past and not
+    """E-mails every active dispatcher the deliveries past their deadline and not
     finished. Returns the number of late deliveries reported (0: nothing is sent)."""
     late = list(
-        Delivery.objects.filter(scheduled_for__lt=timezone.now(), status__in=LATE_STATUSES)
+        Delivery.objects.filter(overdue_q(timezone.now()))
         .select_related("vehicle")
-        .order_by("scheduled_for")
-        .values_list("tracking_code", "status", "scheduled_for", "vehicle__plate_number")
+        .order_by("deadline")
+        .values_list("tracking_code", "status", "deadline", "vehicle__plate_number")
     )
     if not late:
         return 0
@@ -101,11 +104,11 @@ def late_deliveries_digest_send() -> int:
         .values_list("email", flat=True)
     )
     lines = [
-        f"{code}  {status:<10}  scheduled {when:%Y-%m-%d %H:%M} UTC  vehicle {plate or '-'}"
+        f"{code}  {status:<10}  due {when:%Y-%m-%d %H:%M} UTC  vehicle {plate or '-'}"
         for code, status, when, plate in late
     ]
     subject = DIGEST_SUBJECT.format(count=len(late))
-    body = "Deliveries scheduled in the past and not finished:\n\n" + "\n".join(lines) + "\n"
+    body = DIGEST_INTRO + "\n\n" + "\n".join(lines) + "\n"
     send_mass_mail(
         [(subject, body, settings.DEFAULT_FROM_EMAIL, [address]) for address in recipients]
     )

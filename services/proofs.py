@@ -14,6 +14,7 @@ from deliveries.models import (
     DeliveryEvent,
     DeliveryProof,
     DeliveryStatus,
+    EventKind,
     ProofKind,
     proof_storage,
 )
@@ -121,9 +122,9 @@ def _record(
         proofs.append(proof)
     kinds = [proof.kind for proof in proofs]
     # A note on the delivery's history, sent to no one: the recipient hears of moves.
-    # TODO(kind): set kind="proof" once events carry a kind.
     DeliveryEvent.objects.create(
         delivery=locked,
+        kind=EventKind.PROOF,
         from_status=locked.status,
         to_status=locked.status,
         at=now,

@@ -17,6 +17,7 @@ from services.deliveries import delivery_create
 from services.exceptions import (
     DeliveryNotDeletable,
     DriverNotADriver,
+    InvalidTimeWindow,
     VehicleInMaintenance,
     VehicleOutOfService,
     VehicleOverCapacity,
@@ -493,3 +494,38 @@ def test_bulk_delete_is_not_offered(staff_client):
     )
 
     assert Delivery.objects.filter(pk=delivery.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "window",
+    [
+        {"window_start_0": "2030-01-01", "window_start_1": "09:00:00"},
+        {
+            "window_start_0": "2030-01-01",
+            "window_start_1": "11:00:00",
+            "window_end_0": "2030-01-01",
+            "window_end_1": "09:00:00",
+        },
+    ],
+)
+def test_add_form_shows_that_the_time_window_is_invalid(staff_client, window):
+    response = staff_client.post(add_url(), delivery_form(**window))
+
+    assert response.status_code == 200
+    assert form_errors(response, None) == [(InvalidTimeWindow.code, InvalidTimeWindow().detail)]
+    assert not Delivery.objects.exists()
+
+
+def test_add_form_saves_the_time_window(staff_client):
+    window = {
+        "window_start_0": "2030-01-01",
+        "window_start_1": "09:00:00",
+        "window_end_0": "2030-01-01",
+        "window_end_1": "11:00:00",
+    }
+
+    response = staff_client.post(add_url(), delivery_form(**window))
+
+    assert response.status_code == 302
+    delivery = Delivery.objects.get()
+    assert delivery.window_end - delivery.window_start == dt.timedelta(hours=2)

@@ -22,7 +22,7 @@ from services.exceptions import (
 pytestmark = pytest.mark.django_db
 
 LIST_URL = "/api/v1/deliveries/"
-EVENT_FIELDS = {"from_status", "to_status", "at", "actor", "note"}
+EVENT_FIELDS = {"kind", "from_status", "to_status", "at", "actor", "note"}
 
 
 def action_url(delivery, action: str) -> str:

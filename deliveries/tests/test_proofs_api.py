@@ -129,7 +129,11 @@ def test_a_proof_is_recorded_as_an_event_and_emitted(driver_client, delivery):
 
     event = DeliveryEvent.objects.filter(delivery=delivery).last()
     assert event is not None
-    assert (event.note, event.to_status) == ("Proof added: photo", DeliveryStatus.IN_TRANSIT)
+    assert (event.kind, event.note, event.to_status) == (
+        "proof",
+        "Proof added: photo",
+        DeliveryStatus.IN_TRANSIT,
+    )
     [message] = WebhookMessage.objects.all()
     assert message.event_type == EventType.DELIVERY_PROOF_ADDED
     payload = json.loads(message.body)

@@ -21,8 +21,16 @@ from users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-TRACKING_FIELDS = {"tracking_code", "status", "scheduled_for", "delivered_at", "events"}
-TRACKING_EVENT_FIELDS = {"status", "at"}
+TRACKING_FIELDS = {
+    "tracking_code",
+    "status",
+    "scheduled_for",
+    "window_start",
+    "window_end",
+    "delivered_at",
+    "events",
+}
+TRACKING_EVENT_FIELDS = {"kind", "status", "at"}
 
 
 def track_url(code: str) -> str:

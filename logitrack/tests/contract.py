@@ -15,7 +15,8 @@ DRIVER = _names("id username first_name last_name phone")
 DELIVERY = _names(
     "id tracking_code status origin_address destination_address recipient_name "
     "recipient_phone recipient_email weight_kg scheduled_for notes failure_reason "
-    "created_at updated_at delivered_at vehicle driver proof_required"
+    "created_at updated_at delivered_at vehicle driver proof_required "
+    "window_start window_end is_late late_by_minutes"  # the dispatch day
 )
 PROOF = _names("id kind url recipient_name note lat lng captured_at")
 # The dispatch day: where the parcel goes, for the ETA.

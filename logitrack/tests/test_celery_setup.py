@@ -19,6 +19,7 @@ def test_every_scheduled_task_is_registered():
     assert scheduled == {
         "deliveries.tasks.sweep_notifications",
         "deliveries.tasks.send_late_deliveries_digest",
+        "deliveries.tasks.mark_late_deliveries",
         "users.tasks.flush_expired_tokens",
         "idempotency.tasks.purge_expired_keys",
         "webhooks.tasks.sweep_webhook_messages",
