@@ -387,6 +387,7 @@ SIMPLE_JWT = {
     # Tokens carry a fingerprint of the password hash: setting a new password (the API,
     # the admin, a command) refuses every access and refresh token issued before it.
     "CHECK_REVOKE_TOKEN": True,
+    "TOKEN_OBTAIN_SERIALIZER": "users.serializers.TokenObtainPairSerializer",
     "TOKEN_REFRESH_SERIALIZER": "users.serializers.TokenRefreshSerializer",
     "AUTH_TOKEN_CLASSES": ("users.tokens.AccessToken",),
 }
@@ -437,6 +438,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
         "logitrack.openapi.document_list_indexes",
+        "logitrack.openapi_docs.postprocess_summaries",
     ],
 }
 
