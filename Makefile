@@ -33,6 +33,7 @@ seed: migrate
 run: seed
 	@echo
 	@echo "LogiTrack is starting on http://127.0.0.1:$(PORT)"
+	@echo "  Start here  http://127.0.0.1:$(PORT)/"
 	@echo "  Swagger UI  http://127.0.0.1:$(PORT)/api/docs/"
 	@echo "  ReDoc       http://127.0.0.1:$(PORT)/api/redoc/"
 	@echo "  Admin       http://127.0.0.1:$(PORT)/admin/"

@@ -258,6 +258,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Files served at the site's root (favicon.ico) by WhiteNoise, with or without DEBUG.
+WHITENOISE_ROOT = BASE_DIR / "logitrack" / "public"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 # Proof-of-delivery files: never served from a URL (the API streams them to who may read
