@@ -419,7 +419,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    # No validator badge: it would send the schema's address to validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "validatorUrl": None},
     "ENUM_NAME_OVERRIDES": {
         **{
             name: f"drf_standardized_errors.openapi_serializers.{name}.choices"
