@@ -257,7 +257,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 # Files served at the site's root (favicon.ico) by WhiteNoise, with or without DEBUG.
 WHITENOISE_ROOT = BASE_DIR / "logitrack" / "public"
 MEDIA_URL = "media/"
