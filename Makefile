@@ -9,7 +9,7 @@ MANAGE := $(BIN)/python manage.py
 
 help:
 	@echo "make run   - install, migrate, seed demo data and serve on http://127.0.0.1:$(PORT)"
-	@echo "make test  - run the test suite"
+	@echo "make test  - run the test suite (browser tests too, with /usr/bin/chromium)"
 	@echo "make lint  - ruff, migrations check, OpenAPI schema validation, mypy"
 	@echo "make fuzz  - Schemathesis against a live server (needs DATABASE_URL, REDIS_URL)"
 	@echo "make worker / make beat - a Celery worker / scheduler against REDIS_URL"
@@ -33,6 +33,7 @@ seed: migrate
 run: seed
 	@echo
 	@echo "LogiTrack is starting on http://127.0.0.1:$(PORT)"
+	@echo "  Start here  http://127.0.0.1:$(PORT)/"
 	@echo "  Swagger UI  http://127.0.0.1:$(PORT)/api/docs/"
 	@echo "  ReDoc       http://127.0.0.1:$(PORT)/api/redoc/"
 	@echo "  Admin       http://127.0.0.1:$(PORT)/admin/"

@@ -8,6 +8,9 @@ from rest_framework.test import APIClient
 from logitrack import breaker, throttling
 from users.tests.factories import UserFactory
 
+# Chromium, a live server with demo data, screenshots: logitrack/tests/browser.py.
+pytest_plugins = ["logitrack.tests.browser"]
+
 
 @pytest.fixture(autouse=True)
 def _clear_cache():

@@ -111,6 +111,20 @@ def delivery_get_public(*, tracking_code: str) -> Delivery | None:
     )
 
 
+def delivery_tracking_example(*, plate_prefix: str) -> str | None:
+    """The tracking code of a delivery carried by a vehicle whose plate starts with
+    ``plate_prefix`` (the demo fleet), to show as an example: one on the road if there is
+    one, else the first created; ``None`` when there is none. Two indexed lookups."""
+    carried = Delivery.objects.filter(
+        vehicle__in=Vehicle.objects.filter(plate_number__startswith=plate_prefix)
+    ).order_by("pk")
+    for deliveries in (carried.filter(status=DeliveryStatus.IN_TRANSIT), carried):
+        code = deliveries.values_list("tracking_code", flat=True).first()
+        if code is not None:
+            return code
+    return None
+
+
 def report_list(*, user: User) -> QuerySet[Report]:
     """Only the reports ``user`` asked for."""
     return Report.objects.filter(requested_by=user).order_by("-created_at", "-id")

@@ -278,7 +278,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+# Files served at the site's root (favicon.ico) by WhiteNoise, with or without DEBUG.
+WHITENOISE_ROOT = BASE_DIR / "logitrack" / "public"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 # Proof-of-delivery files: never served from a URL (the API streams them to who may read
@@ -408,6 +410,7 @@ SIMPLE_JWT = {
     # Tokens carry a fingerprint of the password hash: setting a new password (the API,
     # the admin, a command) refuses every access and refresh token issued before it.
     "CHECK_REVOKE_TOKEN": True,
+    "TOKEN_OBTAIN_SERIALIZER": "users.serializers.TokenObtainPairSerializer",
     "TOKEN_REFRESH_SERIALIZER": "users.serializers.TokenRefreshSerializer",
     "AUTH_TOKEN_CLASSES": ("users.tokens.AccessToken",),
 }
@@ -437,7 +440,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    # No validator badge: it would send the schema's address to validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "validatorUrl": None},
     "ENUM_NAME_OVERRIDES": {
         **{
             name: f"drf_standardized_errors.openapi_serializers.{name}.choices"
@@ -459,6 +463,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
         "logitrack.openapi.document_list_indexes",
+        "logitrack.openapi_docs.postprocess_summaries",
     ],
 }
 

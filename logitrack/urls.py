@@ -5,7 +5,7 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 
-from logitrack import docs, health
+from logitrack import docs, health, landing
 from logitrack.lockout import AdminLoginForm
 
 admin.site.login_form = AdminLoginForm
@@ -33,6 +33,7 @@ def api_not_found(request, *args, **kwargs):
 
 
 urlpatterns = [
+    path("", landing.landing, name="landing"),
     path("admin/", admin.site.urls),
     path("health/live/", health.live, name="health-live"),
     path("health/ready/", health.ready, name="health-ready"),

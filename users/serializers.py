@@ -86,6 +86,15 @@ class LogoutInputSerializer(serializers.Serializer):
     refresh = TextField()
 
 
+class TokenObtainPairSerializer(jwt_serializers.TokenObtainPairSerializer):
+    """simplejwt's sign-in, answering ``access`` first: the token a client sends with
+    every request, and the first one a person reading the answer copies."""
+
+    def validate(self, attrs):
+        tokens = super().validate(attrs)
+        return {"access": tokens["access"], "refresh": tokens["refresh"]}
+
+
 class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
     """simplejwt's refresh, which also refuses a refresh token issued before the
     account's password was last set, or whose account is gone or inactive

@@ -100,9 +100,10 @@ class Reply:
 
 
 class LiveServer:
-    """``gunicorn -c gunicorn.conf.py logitrack.wsgi:application`` on a loopback port."""
+    """``gunicorn -c gunicorn.conf.py logitrack.wsgi:application`` on a loopback port,
+    with ``server_environment(redis_url)``, or ``env`` when given."""
 
-    def __init__(self, name: str, redis_url: str, log_dir: Path):
+    def __init__(self, name: str, redis_url: str, log_dir: Path, env: dict[str, str] | None = None):
         self.name = name
         self.port = free_port()
         self.log_path = log_dir / f"gunicorn-{name}.log"
@@ -120,7 +121,7 @@ class LiveServer:
                     "logitrack.wsgi:application",
                 ],
                 cwd=settings.BASE_DIR,
-                env=server_environment(redis_url),
+                env=server_environment(redis_url) if env is None else env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
