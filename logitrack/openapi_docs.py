@@ -69,6 +69,7 @@ TAGS = [
         "description": "Deliveries, their assignment to a vehicle and a driver, and their moves.",
     },
     {"name": "track", "description": "Public tracking by code, for customers."},
+    {"name": "locations", "description": "Where the drivers are: positions their phones send."},
     {"name": "reports", "description": "CSV exports of deliveries."},
     {"name": "stats", "description": "Counts for a dashboard."},
     {"name": "users", "description": "Dispatchers, drivers and admins."},
