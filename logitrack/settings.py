@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "fleet",
     "deliveries",
     "idempotency",
+    "demo",
 ]
 
 MIDDLEWARE = [
