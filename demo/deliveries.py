@@ -63,7 +63,7 @@ DEPARTED = (S.IN_TRANSIT, S.DELIVERED, S.FAILED)
 
 
 def _weight_table(weights: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
-    """One entry per unit of weight, for ``rng.choice``."""
+    """One entry per unit of weight: a uniform pick from it follows the weights."""
     return tuple(str(option) for option, n in weights for _ in range(n))
 
 
