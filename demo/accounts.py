@@ -38,7 +38,7 @@ def ensure_staff() -> tuple[User, int]:
     Returns the dispatcher, the actor of demo writes, and how many accounts were created.
     """
     created = 0
-    dispatcher = None
+    users = {}
     for username, password, role, first_name, last_name in STAFF_ACCOUNTS:
         user = User.objects.filter(username=username).first()
         if user is None:
@@ -52,10 +52,8 @@ def ensure_staff() -> tuple[User, int]:
                 role=role,
             )
             created += 1
-        if username == DEMO_DISPATCHER_USERNAME:
-            dispatcher = user
-    assert dispatcher is not None  # noqa: S101 - STAFF_ACCOUNTS lists it
-    return dispatcher, created
+        users[username] = user
+    return users[DEMO_DISPATCHER_USERNAME], created
 
 
 def _driver_fields(username: str) -> dict:
