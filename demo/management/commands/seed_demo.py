@@ -3,9 +3,8 @@
 An operator's command for demo and benchmark databases. On PostgreSQL a large seed
 (``demo.seed.LARGE_LOAD_THRESHOLD`` new deliveries or more, and a tenth of those already
 there) locks the delivery and event tables, reads included, while it runs: it loads
-them with ``COPY`` and rebuilds the delivery table's secondary indexes and the tables'
-foreign keys afterwards (same definitions) in its one transaction; see
-``demo.large_load``.
+them with ``COPY`` and rebuilds the tables' secondary indexes and constraints
+afterwards (same definitions) in its one transaction; see ``demo.large_load``.
 """
 
 import argparse
