@@ -49,7 +49,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HOOKS = Path(__file__).resolve().parent / "fuzz_hooks.py"
 VENV_BIN = Path(sys.executable).parent
 
-# The demo users of ``seed_demo`` (services.demo), by the role each is fuzzed as.
+# The demo users of ``seed_demo`` (demo.accounts), by the role each is fuzzed as.
 USERS = (("admin", "admin", "logitrack-admin"), ("driver", "driver1", "logitrack-driver"))
 CHECKS = (
     "not_a_server_error",

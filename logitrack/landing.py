@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from deliveries.selectors import delivery_tracking_example
-from services.demo import DEMO_PLATE_PREFIX
+from demo.fleet import DEMO_PLATE_PREFIX
 
 
 @require_safe

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "webhooks",
     "apikeys",
     "locations",
+    "demo",
 ]
 
 MIDDLEWARE = [

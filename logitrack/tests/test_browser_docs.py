@@ -5,8 +5,8 @@ import json
 
 import pytest
 
+from demo.accounts import DEMO_DISPATCHER_PASSWORD, DEMO_DISPATCHER_USERNAME
 from logitrack.tests.browser import browser_tests
-from services.demo import DEMO_DISPATCHER_PASSWORD, DEMO_DISPATCHER_USERNAME
 
 pytestmark = browser_tests()
 

@@ -6,8 +6,8 @@ from django.test import Client
 
 from deliveries.selectors import delivery_tracking_example
 from deliveries.tests.factories import DeliveryFactory
+from demo.fleet import DEMO_PLATE_PREFIX
 from fleet.tests.factories import VehicleFactory
-from services.demo import DEMO_PLATE_PREFIX
 
 pytestmark = pytest.mark.django_db
 

@@ -1,10 +1,10 @@
 """``manage.py seed_demo``: a demo data set to try LogiTrack with.
 
 An operator's command for demo and benchmark databases. On PostgreSQL a large seed
-(``services.demo.LARGE_LOAD_THRESHOLD`` new deliveries or more, and a tenth of those
-already there) locks the delivery and event tables, reads included, while it runs: it
-drops their secondary indexes, loads the rows and rebuilds the indexes (same
-definitions) in its one transaction.
+(``demo.seed.LARGE_LOAD_THRESHOLD`` new deliveries or more, and a tenth of those already
+there) locks the delivery and event tables, reads included, while it runs: it loads
+them with ``COPY`` and rebuilds the tables' secondary indexes and constraints
+afterwards (same definitions) in its one transaction; see ``demo.large_load``.
 """
 
 import argparse
@@ -14,16 +14,15 @@ import time
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from services.demo import (
+from demo.accounts import (
     DEMO_ADMIN_PASSWORD,
     DEMO_ADMIN_USERNAME,
     DEMO_DISPATCHER_PASSWORD,
     DEMO_DISPATCHER_USERNAME,
     DEMO_DRIVER_PASSWORD,
     DEMO_DRIVER_USERNAME_PREFIX,
-    LARGE_LOAD_THRESHOLD,
-    demo_seed,
 )
+from demo.seed import LARGE_LOAD_THRESHOLD, DemoSeedResult, demo_seed
 
 
 def _count(value: str) -> int:
@@ -42,7 +41,7 @@ class Command(BaseCommand):
         "creates nothing new; larger counts top the data set up. On PostgreSQL, a run "
         f"that adds {LARGE_LOAD_THRESHOLD:,} deliveries or more (and a tenth of those "
         "already there) locks the delivery and event tables, reads included, until it "
-        "ends and rebuilds their indexes: meant for demo and benchmark databases."
+        "ends and rebuilds their indexes and foreign keys: meant for demo and benchmark databases."
     )
 
     def add_arguments(self, parser):
@@ -79,27 +78,32 @@ class Command(BaseCommand):
         finally:
             for bar in bars.values():
                 bar.close()
-        elapsed = time.monotonic() - started
-
-        def by_status(counts: dict[str, int]) -> str:
-            return ", ".join(f"{status} {n}" for status, n in sorted(counts.items())) or "none"
-
         self.stdout.write(
-            self.style.SUCCESS(f"Demo data ready in {elapsed:.1f} s.")
-            + f"\n  Users created: {result.users_created}"
-            + f"\n  Vehicles created: {result.vehicles_created}"
-            + f" (demo fleet: {by_status(result.vehicles_by_status)})"
-            + f"\n  Deliveries created: {result.deliveries_created}"
-            + f" with {result.events_created} events"
-            + f" (demo deliveries: {result.demo_deliveries})"
-            + f"\n  All deliveries: {by_status(result.deliveries_by_status)}"
-            + "\nDemo sign-in (username / password):"
-            + f"\n  {DEMO_ADMIN_USERNAME} / {DEMO_ADMIN_PASSWORD}"
-            + f"\n  {DEMO_DISPATCHER_USERNAME} / {DEMO_DISPATCHER_PASSWORD}"
-            + (
-                f"\n  {DEMO_DRIVER_USERNAME_PREFIX}1 … {DEMO_DRIVER_USERNAME_PREFIX}{drivers}"
-                f" / {DEMO_DRIVER_PASSWORD}"
-                if drivers
-                else ""
-            )
+            self.style.SUCCESS(f"Demo data ready in {time.monotonic() - started:.1f} s.")
+            + summary(result)
         )
+
+
+def _by_status(counts: dict[str, int]) -> str:
+    return ", ".join(f"{status} {n}" for status, n in sorted(counts.items())) or "none"
+
+
+def summary(result: DemoSeedResult) -> str:
+    """What the run created and what the database holds now, and how to sign in."""
+    drivers = (
+        f"\n  {DEMO_DRIVER_USERNAME_PREFIX}1 … {DEMO_DRIVER_USERNAME_PREFIX}{result.demo_drivers}"
+        f" / {DEMO_DRIVER_PASSWORD}"
+    )
+    return (
+        f"\n  Users created: {result.users_created}"
+        f"\n  Vehicles created: {result.vehicles_created}"
+        f" (demo fleet: {_by_status(result.vehicles_by_status)})"
+        f"\n  Deliveries created: {result.deliveries_created}"
+        f" with {result.events_created} events"
+        f" (demo deliveries: {result.demo_deliveries})"
+        f"\n  All deliveries: {_by_status(result.deliveries_by_status)}"
+        "\nDemo sign-in (username / password):"
+        f"\n  {DEMO_ADMIN_USERNAME} / {DEMO_ADMIN_PASSWORD}"
+        f"\n  {DEMO_DISPATCHER_USERNAME} / {DEMO_DISPATCHER_PASSWORD}"
+        + (drivers if result.demo_drivers else "")
+    )
