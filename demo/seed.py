@@ -18,6 +18,7 @@ from django.utils import timezone
 from deliveries.models import Delivery, DeliveryEvent
 from demo.accounts import demo_drivers, ensure_drivers, ensure_staff
 from demo.common import ProgressCallback
+from demo.day import plan_drivers_day, round_size
 from demo.deliveries import DEMO_CREATION_NOTE, DeliveryPlanner
 from demo.fleet import demo_vehicles, ensure_vehicles, lock_fleet
 from demo.large_load import lock_tables
@@ -45,6 +46,7 @@ class DemoSeedResult:
     vehicles_created: int = 0
     deliveries_created: int = 0
     events_created: int = 0
+    round_assigned: int = 0
     demo_drivers: int = 0
     demo_deliveries: int = 0
     deliveries_by_status: dict[str, int] = field(default_factory=dict)
@@ -97,14 +99,21 @@ def demo_seed(
     fleet = lock_fleet(vehicles, drivers)
     existing = demo_delivery_count()
     wanted = max(0, deliveries - existing)
-    if wanted:
+    in_round = round_size(wanted)
+    if wanted > in_round:
         planner = DeliveryPlanner(
             fleet=fleet, dispatcher_id=dispatcher.pk, now=timezone.now(), first_index=existing
         )
         written = write_deliveries(
-            planner, first=existing, count=wanted, large=large, on_progress=on_progress
+            planner, first=existing, count=wanted - in_round, large=large, on_progress=on_progress
         )
         result.deliveries_created, result.events_created = written
+    if in_round:
+        made, events, result.round_assigned = plan_drivers_day(
+            dispatcher=dispatcher, now=timezone.now(), size=in_round
+        )
+        result.deliveries_created += made
+        result.events_created += events
     # After commit: every cached list, count and stat may show the new rows.
     cache.bump(cache.VEHICLES, cache.STATS, cache.DELIVERIES, cache.DELIVERY_TOTAL)
 

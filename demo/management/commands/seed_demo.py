@@ -102,7 +102,13 @@ def summary(result: DemoSeedResult) -> str:
         f" with {result.events_created} events"
         f" (demo deliveries: {result.demo_deliveries})"
         f"\n  All deliveries: {_by_status(result.deliveries_by_status)}"
-        "\nDemo sign-in (username / password):"
+        + (
+            f"\n  Today's round: {result.round_assigned} deliveries assigned to the first "
+            f"demo drivers, with time windows (some need a proof of delivery)"
+            if result.round_assigned
+            else ""
+        )
+        + "\nDemo sign-in (username / password):"
         f"\n  {DEMO_ADMIN_USERNAME} / {DEMO_ADMIN_PASSWORD}"
         f"\n  {DEMO_DISPATCHER_USERNAME} / {DEMO_DISPATCHER_PASSWORD}"
         + (drivers if result.demo_drivers else "")
