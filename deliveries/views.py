@@ -58,6 +58,11 @@ from deliveries.serializers import (
     StatsSerializer,
     TrackingSerializer,
 )
+from deliveries.tracking_page import (
+    TrackingPageNegotiation,
+    TrackingPageRenderer,
+    tracking_page_context,
+)
 from locations.serializers import EtaSerializer
 from logitrack.exception_handler import error_answer
 from logitrack.fields import MAX_ID
@@ -537,6 +542,18 @@ class TrackingView(generics.GenericAPIView):
         return self.get_serializer(
             delivery, context={**self.get_serializer_context(), "eta": eta}
         ).data
+
+
+class TrackingPageView(TrackingView):
+    """``/track/{tracking_code}/``: the same for people, as a page (same throttle scope,
+    so the page and the JSON share one budget per client)."""
+
+    renderer_classes = [TrackingPageRenderer]
+    content_negotiation_class = TrackingPageNegotiation
+
+    @extend_schema(exclude=True)
+    def get(self, request, tracking_code: str):
+        return Response(tracking_page_context(self.tracking(tracking_code)))
 
 
 @extend_validation_errors([UNKNOWN_FILTER_CODE], field_name="filters", actions=["create"])
