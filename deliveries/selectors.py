@@ -89,15 +89,24 @@ def delivery_proofs_missing(*, delivery: Delivery) -> list[str]:
 
 
 def delivery_get_public(*, tracking_code: str) -> Delivery | None:
-    """The delivery behind a public tracking code, with its status history; ``None``
-    for a code that cannot be one (not even looked up)."""
+    """The delivery behind a public tracking code, with its history; ``None`` for a code
+    that cannot be one (not even looked up). Its destination's coordinates and its driver
+    come along for the ETA (``services.locations.delivery_eta_time``), not to be shown."""
     tracking_code = tracking_code.strip().upper()
     if not TRACKING_CODE.fullmatch(tracking_code):
         return None
     return (
         Delivery.objects.filter(tracking_code=tracking_code)
         .only(
-            "tracking_code", "status", "scheduled_for", "window_start", "window_end", "delivered_at"
+            "tracking_code",
+            "status",
+            "scheduled_for",
+            "window_start",
+            "window_end",
+            "delivered_at",
+            "destination_lat",
+            "destination_lng",
+            "driver",
         )
         .prefetch_related(
             Prefetch(

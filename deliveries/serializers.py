@@ -245,10 +245,18 @@ class TrackingEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+TRACKING_ETA_HELP = (
+    "When the delivery should arrive (the delivery's ETA, as a time only); `null` unless "
+    "it is in transit towards known coordinates and its driver has sent a position."
+)
+
+
 class TrackingSerializer(serializers.ModelSerializer):
-    """What the public may know: no names, phones, e-mails or addresses."""
+    """What the public may know: no names, phones, e-mails, addresses or positions. The
+    ETA comes in the context (``eta``: a datetime or ``None``), computed by the view."""
 
     events = TrackingEventSerializer(many=True, read_only=True)
+    eta = serializers.SerializerMethodField()
 
     class Meta:
         model = Delivery
@@ -259,9 +267,15 @@ class TrackingSerializer(serializers.ModelSerializer):
             "window_start",
             "window_end",
             "delivered_at",
+            "eta",
             "events",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True, help_text=TRACKING_ETA_HELP))
+    def get_eta(self, delivery: Delivery) -> str | None:
+        eta = self.context.get("eta")
+        return None if eta is None else serializers.DateTimeField().to_representation(eta)
 
 
 # Filters as the delivery list's query string carries them: text, a repeatable filter's

@@ -58,6 +58,11 @@ from deliveries.serializers import (
     StatsSerializer,
     TrackingSerializer,
 )
+from deliveries.tracking_page import (
+    TrackingPageNegotiation,
+    TrackingPageRenderer,
+    tracking_page_context,
+)
 from locations.serializers import EtaSerializer
 from logitrack.exception_handler import error_answer
 from logitrack.fields import MAX_ID
@@ -85,6 +90,8 @@ from services.exceptions import (
     VehicleRequired,
 )
 from users.models import User
+
+TRACKING_NOT_FOUND = "No delivery has this tracking code."
 
 # The assignment rules' 400s, by the input field they name.
 EDITING_ACTIONS = ["create", "update", "partial_update"]
@@ -523,10 +530,30 @@ class TrackingView(generics.GenericAPIView):
         responses={200: TrackingSerializer, 404: OpenApiResponse(description="Unknown code.")},
     )
     def get(self, request, tracking_code: str):
+        return Response(self.tracking(tracking_code))
+
+    def tracking(self, tracking_code: str) -> dict:
+        """What the public may know of the delivery: the serializer's data, its ETA a
+        time only. ``NotFound`` for a code no delivery has."""
         delivery = delivery_get_public(tracking_code=tracking_code)
         if delivery is None:
-            raise NotFound("No delivery has this tracking code.")
-        return Response(self.get_serializer(delivery).data)
+            raise NotFound(TRACKING_NOT_FOUND)
+        eta = location_services.delivery_eta_time(delivery=delivery)
+        return self.get_serializer(
+            delivery, context={**self.get_serializer_context(), "eta": eta}
+        ).data
+
+
+class TrackingPageView(TrackingView):
+    """``/track/{tracking_code}/``: the same for people, as a page (same throttle scope,
+    so the page and the JSON share one budget per client)."""
+
+    renderer_classes = [TrackingPageRenderer]
+    content_negotiation_class = TrackingPageNegotiation
+
+    @extend_schema(exclude=True)
+    def get(self, request, tracking_code: str):
+        return Response(tracking_page_context(self.tracking(tracking_code)))
 
 
 @extend_validation_errors([UNKNOWN_FILTER_CODE], field_name="filters", actions=["create"])

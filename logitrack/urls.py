@@ -5,6 +5,7 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 
+from deliveries.views import TrackingPageView
 from logitrack import docs, health, landing
 from logitrack.lockout import AdminLoginForm
 
@@ -34,6 +35,8 @@ def api_not_found(request, *args, **kwargs):
 
 urlpatterns = [
     path("", landing.landing, name="landing"),
+    # Anything under /track/ is a code to look up: a malformed one gets the page's 404.
+    path("track/<path:tracking_code>/", TrackingPageView.as_view(), name="track-page"),
     path("admin/", admin.site.urls),
     path("health/live/", health.live, name="health-live"),
     path("health/ready/", health.ready, name="health-ready"),

@@ -162,3 +162,12 @@ def delivery_eta(*, delivery: Delivery, now: dt.datetime | None = None) -> Eta:
         method=method,
         based_on=latest,
     )
+
+
+def delivery_eta_time(*, delivery: Delivery) -> dt.datetime | None:
+    """``delivery_eta``'s time alone, for the public (no position, no distance); ``None``
+    where there is no ETA."""
+    try:
+        return delivery_eta(delivery=delivery).eta
+    except EtaUnavailable:
+        return None

@@ -7,17 +7,17 @@ import json
 import pytest
 from django.conf import settings
 from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
 from rest_framework.throttling import SimpleRateThrottle
 
-from deliveries.models import DeliveryStatus
-from fleet.tests.factories import VehicleFactory
+from deliveries.models import DeliveryEvent, DeliveryStatus
+from deliveries.tests.factories import DeliveryFactory, delivery_on_its_way, private_strings
+from locations.tests.factories import LocationPointFactory
 from services.deliveries import (
-    delivery_assign,
     delivery_complete,
     delivery_create,
-    delivery_start,
 )
-from users.tests.factories import UserFactory
+from services.locations import delivery_eta_time
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +28,7 @@ TRACKING_FIELDS = {
     "window_start",
     "window_end",
     "delivered_at",
+    "eta",
     "events",
 }
 TRACKING_EVENT_FIELDS = {"kind", "status", "at"}
@@ -40,24 +41,8 @@ def track_url(code: str) -> str:
 @pytest.fixture
 def delivered(dispatcher):
     """A delivery taken through its whole life, so it has a history."""
-    driver = UserFactory(
-        username="tracked-driver", first_name="Dora", last_name="Driverson", phone="+31699999999"
-    )
-    delivery = delivery_create(
-        actor=dispatcher,
-        origin_address="Origin Street 12, Utrecht",
-        destination_address="Destination Lane 34, Leiden",
-        recipient_name="Rita Recipient",
-        recipient_phone="+31688888888",
-        recipient_email="rita.recipient@example.com",
-        weight_kg="4.00",
-        scheduled_for=timezone.now() + dt.timedelta(days=1),
-    )
-    delivery = delivery_assign(
-        delivery=delivery, vehicle=VehicleFactory(), driver=driver, actor=dispatcher
-    )
-    delivery = delivery_start(delivery=delivery, actor=driver)
-    return delivery_complete(delivery=delivery, actor=driver)
+    delivery = delivery_on_its_way(actor=dispatcher)
+    return delivery_complete(delivery=delivery, actor=delivery.driver)
 
 
 def test_anyone_can_track_a_delivery(anon_client, delivered):
@@ -85,25 +70,75 @@ def test_tracking_reveals_no_personal_data(anon_client, delivered):
     body = response.json()
     # The random tracking code could spell anything; everything else must stay silent.
     text = json.dumps({k: v for k, v in body.items() if k != "tracking_code"}).lower()
-    driver = delivered.driver
-    for secret in [
-        delivered.recipient_name,
-        delivered.recipient_phone,
-        delivered.recipient_email,
-        delivered.origin_address,
-        delivered.destination_address,
-        "utrecht",
-        "leiden",
-        driver.username,
-        driver.first_name,
-        driver.last_name,
-        driver.phone,
-        delivered.vehicle.plate_number,
-    ]:
+    for secret in private_strings(delivered):
         assert secret.lower() not in text, secret
     keys = set(body) | {key for event in body["events"] for key in event}
     for word in ["recipient", "address", "driver", "vehicle", "actor", "note", "phone", "email"]:
         assert not any(word in key for key in keys), word
+
+
+# A destination (Rotterdam) and where its driver is (Amsterdam): never to be shown.
+DESTINATION = (51.9244, 4.4777)
+POSITION = (52.3676, 4.9041)
+
+
+@pytest.fixture
+def on_its_way(driver):
+    """In transit towards known coordinates, its driver's position known: it has an ETA."""
+    delivery = DeliveryFactory(
+        in_transit=True,
+        driver=driver,
+        destination_lat=DESTINATION[0],
+        destination_lng=DESTINATION[1],
+    )
+    LocationPointFactory(driver=driver, lat=POSITION[0], lng=POSITION[1], speed_kmh=42.5)
+    DeliveryEvent.objects.create(
+        delivery=delivery,
+        from_status=DeliveryStatus.ASSIGNED,
+        to_status=DeliveryStatus.IN_TRANSIT,
+        at=timezone.now(),
+        actor=driver,
+    )
+    return delivery
+
+
+def test_a_delivery_on_its_way_has_an_eta_and_nothing_it_came_from(anon_client, on_its_way):
+    body = anon_client.get(track_url(on_its_way.tracking_code)).json()
+
+    eta = dt.datetime.fromisoformat(body["eta"])
+    assert eta == delivery_eta_time(delivery=on_its_way)
+    assert eta > timezone.now()
+    # Nothing but codes, statuses and times: no number at all, so no coordinate either.
+    leaves = [value for key, value in body.items() if key != "events"]
+    leaves += [value for event in body["events"] for value in event.values()]
+    assert all(isinstance(value, str | None) for value in leaves), leaves
+    assert [set(event) for event in body["events"]] == [TRACKING_EVENT_FIELDS]
+    text = json.dumps(body)
+    for word in ["based_on", "distance", "speed", "method", "lat", "lng", "position"]:
+        assert word not in text, word
+
+
+def test_no_eta_where_there_is_none(anon_client, delivered):
+    body = anon_client.get(track_url(delivered.tracking_code)).json()
+
+    assert body["eta"] is None
+
+
+def test_tracking_costs_three_queries(anon_client, on_its_way, django_assert_num_queries):
+    # The delivery, its events, its driver's recent positions.
+    with django_assert_num_queries(3):
+        assert anon_client.get(track_url(on_its_way.tracking_code)).status_code == 200
+
+
+def test_the_schema_documents_every_field_and_the_eta_as_a_nullable_time():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    tracking = schema["components"]["schemas"]["Tracking"]
+    assert set(tracking["properties"]) == TRACKING_FIELDS
+    eta = tracking["properties"]["eta"]
+    assert (eta["type"], eta["format"], eta["nullable"]) == ("string", "date-time", True)
+    assert "time only" in eta["description"]
+    assert "/track/{tracking_code}/" not in schema["paths"]  # the page is no API
 
 
 def test_a_pending_delivery_is_tracked_without_delivery_time(anon_client):

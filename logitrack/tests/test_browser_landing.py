@@ -71,14 +71,19 @@ def test_the_schema_link_downloads_the_openapi_document(demo_server, open_page):
     assert watched.problems() == []
 
 
-def test_the_demo_tracking_link_names_a_delivery_the_public_api_tracks(demo_server, open_page):
+def test_the_demo_tracking_link_leads_to_its_tracking_page(demo_server, open_page, screenshot):
     watched = open_page(width=360)
     page = watched.page
     page.goto(demo_server.url("/"))
 
     link = page.get_by_role("link", name=DEMO_LINK)
     code = DEMO_LINK.match(link.inner_text()).group(1)
-    assert link.get_attribute("href") == f"/track/{code}/"
+    link.click()
+
+    page.wait_for_url(demo_server.url(f"/track/{code}/"))
+    assert page.locator("h1").inner_text() == f"Your delivery\n{code}"
+    assert page.locator(".status-words").inner_text() == "On its way"
+    screenshot(page, "demo-delivery")
     reply = demo_server.server.request("GET", f"/api/v1/track/{code}/")
     assert reply.status == 200, reply.body
     assert reply.body["status"] == "in_transit"
