@@ -6,13 +6,13 @@ import datetime as dt
 import pytest
 
 from deliveries.tracking_page import NOT_FOUND_TEXT, NOT_FOUND_TITLE, STATUS_CHANGE_WORDS
-from logitrack.tests.accessibility import accessibility_problems
-from logitrack.tests.browser import browser_tests
-from services.demo import (
+from demo.accounts import (
     DEMO_DISPATCHER_PASSWORD,
     DEMO_DISPATCHER_USERNAME,
     DEMO_DRIVER_PASSWORD,
 )
+from logitrack.tests.accessibility import accessibility_problems
+from logitrack.tests.browser import browser_tests
 
 pytestmark = browser_tests()
 
