@@ -189,22 +189,6 @@ def _transition_doc(summary: str, request=None):
 @extend_validation_errors(
     [DriverNotADriver.code], field_name="driver_id", actions=ASSIGNING_ACTIONS
 )
-@extend_validation_errors(
-    [DestinationIncomplete.code],
-    field_name="destination_lat",
-    actions=["create", "update", "partial_update"],
-)
-@extend_validation_errors(
-    [DestinationIncomplete.code],
-    field_name="destination_lng",
-    actions=["create", "update", "partial_update"],
-)
-@extend_validation_errors(
-    [InvalidTimeWindow.code], field_name="window_start", actions=EDITING_ACTIONS
-)
-@extend_validation_errors(
-    [InvalidTimeWindow.code], field_name="window_end", actions=EDITING_ACTIONS
-)
 class DeliveryViewSet(ServiceModelViewSet):
     """Deliveries. Staff see and change all; a driver sees and moves only their own."""
 
@@ -494,6 +478,16 @@ class DeliveryViewSet(ServiceModelViewSet):
         eta = location_services.delivery_eta(delivery=self.get_object())
         return Response(EtaSerializer(eta).data)
 
+
+# A destination and a time window are each both ends or neither, on every edit.
+for _code, _fields in (
+    (DestinationIncomplete.code, ("destination_lat", "destination_lng")),
+    (InvalidTimeWindow.code, ("window_start", "window_end")),
+):
+    for _edited in _fields:
+        extend_validation_errors([_code], field_name=_edited, actions=EDITING_ACTIONS)(
+            DeliveryViewSet
+        )
 
 # The proof upload's own refusals, by the field they name. The upload is the POST mapped
 # onto proofs/ (its action: proof_add), which extend_validation_errors does not take for
